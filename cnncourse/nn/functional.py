@@ -1,0 +1,468 @@
+"""Forward/backward pairs for every layer of a CNN, vectorised with NumPy.
+
+Arrays are channels-last: images ``(N, H, W, C)``, conv weights ``(KH, KW, C_in, C_out)``,
+dense weights ``(D_in, D_out)``, as in Keras. Each ``*_forward`` returns ``(out, cache)``
+and each ``*_backward(dout, cache)`` returns the gradients with respect to its inputs, in
+the order they were passed. The loss returns ``(loss, dlogits)``. The dtype of the input
+wins: float32 in, float32 out.
+
+The loop versions in :mod:`cnncourse.nn.naive` compute the same numbers and read like the
+book's equations; the tests hold the two to 1e-10 in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .validation import as_float_array, check_conv_inputs, output_size, pair, resolve_padding
+
+# --------------------------------------------------------------------------- helpers
+
+
+def windows(x: np.ndarray, window_hw, stride_hw) -> np.ndarray:
+    """Read-only view of every sliding window of ``x``.
+
+    x: ``(N, H, W, C)``. Returns ``(N, OH, OW, KH, KW, C)`` sharing memory with ``x``
+    (no padding here: pad first).
+    """
+    n, h, w, c = x.shape
+    (kh, kw), (sh, sw) = window_hw, stride_hw
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    s0, s1, s2, s3 = x.strides
+    return as_strided(
+        x,
+        shape=(n, oh, ow, kh, kw, c),
+        strides=(s0, s1 * sh, s2 * sw, s1, s2, s3),
+        writeable=False,
+    )
+
+
+def _pad_hw(x: np.ndarray, pads) -> np.ndarray:
+    top, bottom, left, right = pads
+    if not any(pads):
+        return x
+    return np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+
+
+def _scatter_windows(dwin, x_shape, window_hw, stride_hw, dtype):
+    """Sum window gradients back onto the input grid (the adjoint of :func:`windows`).
+
+    dwin: ``(N, OH, OW, KH, KW, C)``. One slice-add per window offset, so overlapping
+    windows accumulate correctly without a per-element ``np.add.at``.
+    """
+    n, oh, ow, kh, kw, c = dwin.shape
+    (sh, sw) = stride_hw
+    dx = np.zeros(x_shape, dtype=dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dx[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :] += dwin[
+                :, :, :, i, j, :
+            ]
+    return dx
+
+
+def conv_output_shape(input_shape, kernel_shape, stride=1, padding=0):
+    """Output shape ``(N, OH, OW, C_out)`` of :func:`conv2d_forward` for these shapes.
+
+    ``OH = floor((H + pad_top + pad_bottom - KH) / stride) + 1``, likewise for ``OW``.
+    """
+    n, h, w, _ = input_shape
+    kh, kw, _, c_out = kernel_shape
+    sh, sw = pair(stride, "stride")
+    top, bottom, left, right = resolve_padding(padding, (h, w), (kh, kw), (sh, sw))
+    oh = output_size(h, kh, sh, top + bottom, "height")
+    ow = output_size(w, kw, sw, left + right, "width")
+    return n, oh, ow, c_out
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def conv2d_forward(x, w, b=None, stride=1, padding=0):
+    """2-D convolution (cross-correlation, as in every deep-learning library).
+
+    ``out[n, i, j, f] = b[f] + sum_{di, dj, c} xp[n, i*s + di, j*s + dj, c] * w[di, dj, c, f]``
+    where ``xp`` is ``x`` padded with zeros.
+
+    x: ``(N, H, W, C_in)``; w: ``(KH, KW, C_in, C_out)``; b: ``(C_out,)`` or None.
+    stride: int or ``(sh, sw)``; padding: int, ``"valid"`` or ``"same"`` (Keras' rule).
+    Returns ``out (N, OH, OW, C_out)`` and a cache for :func:`conv2d_backward`.
+    """
+    x, w, b = check_conv_inputs(x, w, b)
+    kh, kw, c_in, c_out = w.shape
+    stride_hw = pair(stride, "stride")
+    n, oh, ow, _ = conv_output_shape(x.shape, w.shape, stride_hw, padding)
+    pads = resolve_padding(padding, x.shape[1:3], (kh, kw), stride_hw)
+    xp = _pad_hw(x, pads)
+    # im2col: one row per output pixel, one column per (di, dj, c) weight.
+    cols = windows(xp, (kh, kw), stride_hw)[:, :oh, :ow].reshape(n * oh * ow, kh * kw * c_in)
+    out = cols @ w.reshape(-1, c_out)
+    out += b
+    cache = (x.shape, xp.shape, pads, stride_hw, cols, w)
+    return out.reshape(n, oh, ow, c_out), cache
+
+
+def conv2d_backward(dout, cache):
+    """Gradients of :func:`conv2d_forward`.
+
+    dout: ``(N, OH, OW, C_out)``. Returns ``dx (N, H, W, C_in)``, ``dw`` like w, ``db (C_out,)``.
+    ``dw`` correlates the input with ``dout``; ``dx`` is the full correlation of ``dout``
+    with the flipped kernel, computed here as a matmul followed by a scatter of windows.
+    """
+    x_shape, xp_shape, pads, stride_hw, cols, w = cache
+    kh, kw, c_in, c_out = w.shape
+    n, oh, ow = dout.shape[:3]
+    d2 = np.asarray(dout, dtype=cols.dtype).reshape(-1, c_out)
+    dw = (cols.T @ d2).reshape(w.shape)
+    db = d2.sum(axis=0)
+    dcols = (d2 @ w.reshape(-1, c_out).T).reshape(n, oh, ow, kh, kw, c_in)
+    dxp = _scatter_windows(dcols, xp_shape, (kh, kw), stride_hw, cols.dtype)
+    top, _, left, _ = pads
+    dx = dxp[:, top : top + x_shape[1], left : left + x_shape[2], :]
+    return np.ascontiguousarray(dx), dw, db
+
+
+# --------------------------------------------------------------------------- pooling
+
+_POOL_MODES = ("max", "avg", "sum")
+
+
+def pool_forward(x, pool_size=2, stride=None, mode="max"):
+    """Max, average or sum pooling over ``pool_size`` windows (no padding).
+
+    x: ``(N, H, W, C)``; pool_size and stride: int or pair (stride defaults to
+    pool_size; a stride smaller than the window gives overlapping windows).
+    Returns ``out (N, OH, OW, C)`` and a cache for :func:`pool_backward`.
+    """
+    if mode not in _POOL_MODES:
+        raise ValueError(f"mode must be one of {_POOL_MODES}; got {mode!r}")
+    x = as_float_array(x, "x", 4, "(N, H, W, C)")
+    window = pair(pool_size, "pool_size")
+    stride_hw = pair(pool_size if stride is None else stride, "stride")
+    output_size(x.shape[1], window[0], stride_hw[0], 0, "height")
+    output_size(x.shape[2], window[1], stride_hw[1], 0, "width")
+    win = windows(x, window, stride_hw)
+    argmax = None
+    if mode == "max":
+        n, oh, ow, kh, kw, c = win.shape
+        flat = win.reshape(n, oh, ow, kh * kw, c)
+        argmax = flat.argmax(axis=3)
+        out = np.take_along_axis(flat, argmax[:, :, :, None, :], axis=3)[:, :, :, 0, :]
+    elif mode == "avg":
+        out = win.mean(axis=(3, 4))
+    else:
+        out = win.sum(axis=(3, 4))
+    return out, (x.shape, x.dtype, window, stride_hw, mode, argmax)
+
+
+def pool_backward(dout, cache):
+    """Gradient of :func:`pool_forward`: ``dx (N, H, W, C)``.
+
+    Max pooling sends each output's gradient to the one input that won (the first, on a
+    tie); average pooling spreads it evenly; sum pooling copies it to the whole window.
+    """
+    x_shape, dtype, (kh, kw), stride_hw, mode, argmax = cache
+    dout = np.asarray(dout, dtype=dtype)
+    n, oh, ow, c = dout.shape
+    if mode == "max":
+        positions = np.arange(kh * kw).reshape(kh, kw)[None, None, None, :, :, None]
+        dwin = (argmax[:, :, :, None, None, :] == positions) * dout[:, :, :, None, None, :]
+    else:
+        scale = 1.0 / (kh * kw) if mode == "avg" else 1.0
+        dwin = np.broadcast_to((dout * scale)[:, :, :, None, None, :], (n, oh, ow, kh, kw, c))
+    return _scatter_windows(dwin, x_shape, (kh, kw), stride_hw, dtype)
+
+
+def max_pool_forward(x, pool_size=2, stride=None):
+    """Max pooling: the largest value of each window. See :func:`pool_forward`."""
+    return pool_forward(x, pool_size, stride, "max")
+
+
+def avg_pool_forward(x, pool_size=2, stride=None):
+    """Average pooling: the mean of each window. See :func:`pool_forward`."""
+    return pool_forward(x, pool_size, stride, "avg")
+
+
+def sum_pool_forward(x, pool_size=2, stride=None):
+    """Sum pooling: the sum of each window. See :func:`pool_forward`."""
+    return pool_forward(x, pool_size, stride, "sum")
+
+
+max_pool_backward = avg_pool_backward = sum_pool_backward = pool_backward
+
+
+def global_avg_pool_forward(x):
+    """Mean over height and width. x: ``(N, H, W, C)`` -> ``(N, C)``."""
+    x = as_float_array(x, "x", 4, "(N, H, W, C)")
+    return x.mean(axis=(1, 2)), x.shape
+
+
+def global_avg_pool_backward(dout, cache):
+    """dout: ``(N, C)`` -> dx ``(N, H, W, C)``, each pixel getting ``dout / (H*W)``."""
+    n, h, w, c = cache
+    grad = np.asarray(dout) / (h * w)
+    return np.ascontiguousarray(np.broadcast_to(grad[:, None, None, :], (n, h, w, c)))
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def relu_forward(x):
+    """``max(0, x)`` element-wise; any shape."""
+    x = as_float_array(x, "x")
+    return np.maximum(x, 0), x
+
+
+def relu_backward(dout, cache):
+    """Passes the gradient where the input was positive: ``dout * (x > 0)``."""
+    return dout * (cache > 0)
+
+
+def leaky_relu_forward(x, alpha=0.01):
+    """``x`` where positive, ``alpha * x`` elsewhere; any shape."""
+    x = as_float_array(x, "x")
+    return np.where(x > 0, x, alpha * x), (x, alpha)
+
+
+def leaky_relu_backward(dout, cache):
+    """``dout`` where the input was positive, ``alpha * dout`` elsewhere."""
+    x, alpha = cache
+    return np.where(x > 0, dout, alpha * dout)
+
+
+def sigmoid_forward(x):
+    """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``; any shape."""
+    x = as_float_array(x, "x")
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    return out, out
+
+
+def sigmoid_backward(dout, cache):
+    """``dout * s * (1 - s)`` where ``s`` is the forward output."""
+    return dout * cache * (1 - cache)
+
+
+def tanh_forward(x):
+    """Hyperbolic tangent; any shape."""
+    out = np.tanh(as_float_array(x, "x"))
+    return out, out
+
+
+def tanh_backward(dout, cache):
+    """``dout * (1 - tanh(x)**2)``."""
+    return dout * (1 - cache**2)
+
+
+def softmax(logits, axis=-1):
+    """Probabilities from scores, stable for huge logits (the max is subtracted first)."""
+    z = as_float_array(logits, "logits")
+    z = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_forward(x):
+    """Softmax over the last axis as a layer: ``(out, cache)``."""
+    out = softmax(x)
+    return out, out
+
+
+def softmax_backward(dout, cache):
+    """Vector-Jacobian product of softmax: ``s * (dout - sum(dout * s))`` per row."""
+    s = cache
+    return s * (dout - (dout * s).sum(axis=-1, keepdims=True))
+
+
+# --------------------------------------------------------------------------- dense, flatten
+
+
+def dense_forward(x, w, b=None):
+    """Fully connected layer ``x @ w + b``. x: ``(N, D_in)``, w: ``(D_in, D_out)``."""
+    x = as_float_array(x, "x", 2, "(N, D_in)")
+    w = as_float_array(w, "w", 2, "(D_in, D_out)").astype(x.dtype, copy=False)
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"shape mismatch: x has {x.shape[1]} features (shape {x.shape}) but w expects "
+            f"D_in={w.shape[0]} (shape {w.shape}); flatten images first"
+        )
+    out = x @ w
+    if b is not None:
+        b = as_float_array(b, "b", 1, "(D_out,)")
+        if b.shape[0] != w.shape[1]:
+            raise ValueError(f"b must have shape ({w.shape[1]},) to match w; got {b.shape}")
+        out += b.astype(x.dtype, copy=False)
+    return out, (x, w)
+
+
+def dense_backward(dout, cache):
+    """Returns ``dx = dout @ w.T``, ``dw = x.T @ dout``, ``db = sum(dout)``."""
+    x, w = cache
+    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+
+
+def flatten_forward(x):
+    """``(N, d1, d2, ...)`` -> ``(N, d1*d2*...)``, in C order (the same as Keras' Flatten)."""
+    x = as_float_array(x, "x")
+    if x.ndim < 2:
+        raise ValueError(f"x must have a batch axis and at least one more; got shape {x.shape}")
+    return x.reshape(x.shape[0], -1), x.shape
+
+
+def flatten_backward(dout, cache):
+    """Reshape the gradient back to the input's shape."""
+    return dout.reshape(cache)
+
+
+# --------------------------------------------------------------------------- regularisation
+
+
+def dropout_forward(x, rate=0.5, training=True, rng=None):
+    """Inverted dropout: zero each value with probability ``rate`` and scale the rest by
+    ``1 / (1 - rate)`` so the expected output equals the input; identity when not training.
+
+    rng: a ``numpy.random.Generator`` or an int seed (the mask is reproducible).
+    """
+    x = as_float_array(x, "x")
+    if not 0 <= rate < 1:
+        raise ValueError(f"rate must be in [0, 1); got {rate}")
+    if not training or rate == 0:
+        return x, None
+    rng = np.random.default_rng(rng)
+    mask = (rng.random(x.shape) >= rate).astype(x.dtype) / x.dtype.type(1 - rate)
+    return x * mask, mask
+
+
+def dropout_backward(dout, cache):
+    """The same mask applied to the gradient (identity in evaluation mode)."""
+    return dout if cache is None else dout * cache
+
+
+def batchnorm_forward(
+    x, gamma, beta, running_mean, running_var, training=True, momentum=0.99, eps=1e-3
+):
+    """Batch normalisation over every axis but the last (dense ``(N, D)`` or conv NHWC).
+
+    Training: normalise with the batch's mean and variance, then update
+    ``running_mean`` and ``running_var`` **in place** as
+    ``running = momentum * running + (1 - momentum) * batch`` (Keras' convention).
+    Evaluation: normalise with the running statistics.
+    gamma, beta, running_mean, running_var: ``(C,)``. Returns ``(out, cache)``.
+    """
+    x = as_float_array(x, "x")
+    c = x.shape[-1]
+    for name, arr in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
+                      ("running_var", running_var)):
+        if np.shape(arr) != (c,):
+            raise ValueError(f"{name} must have shape ({c},) for x of shape {x.shape}; "
+                             f"got {np.shape(arr)}")
+    axes = tuple(range(x.ndim - 1))
+    if training:
+        mean = x.mean(axis=axes)
+        var = x.var(axis=axes)
+        running_mean *= momentum
+        running_mean += (1 - momentum) * mean
+        running_var *= momentum
+        running_var += (1 - momentum) * var
+    else:
+        mean, var = running_mean, running_var
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = ((x - mean) * inv_std).astype(x.dtype, copy=False)
+    out = gamma * x_hat + beta
+    return out.astype(x.dtype, copy=False), (x_hat, gamma, inv_std, training)
+
+
+def batchnorm_backward(dout, cache):
+    """Returns ``dx, dgamma, dbeta``.
+
+    In training mode the mean and variance depend on every example, which gives
+    ``dx = inv_std / m * (m * g - sum(g) - x_hat * sum(g * x_hat))`` with
+    ``g = dout * gamma`` and ``m`` values per channel.
+    """
+    x_hat, gamma, inv_std, training = cache
+    axes = tuple(range(dout.ndim - 1))
+    dbeta = dout.sum(axis=axes)
+    dgamma = (dout * x_hat).sum(axis=axes)
+    g = dout * gamma
+    if not training:
+        return g * inv_std, dgamma, dbeta
+    m = dout.size // dout.shape[-1]
+    dx = inv_std / m * (m * g - g.sum(axis=axes) - x_hat * (g * x_hat).sum(axis=axes))
+    return dx.astype(dout.dtype, copy=False), dgamma, dbeta
+
+
+def l2_penalty(w, lam):
+    """Weight decay ``lam * sum(w**2)`` (Keras' L2); returns ``(penalty, dw)``."""
+    w = np.asarray(w)
+    return lam * float(np.sum(w * w)), 2 * lam * w
+
+
+def l1_penalty(w, lam):
+    """``lam * sum(|w|)`` (Keras' L1), pushing weights to exactly zero; ``(penalty, dw)``."""
+    w = np.asarray(w)
+    return lam * float(np.sum(np.abs(w))), lam * np.sign(w)
+
+
+# --------------------------------------------------------------------------- loss
+
+
+def _labels_as_indices(y, n, k):
+    y = np.asarray(y)
+    if y.ndim == 2:  # one-hot or soft targets
+        if y.shape != (n, k):
+            raise ValueError(f"one-hot labels must have shape ({n}, {k}); got {y.shape}")
+        return None, y
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"labels must have shape ({n},) or ({n}, {k}); got {y.shape}")
+    if y.dtype.kind not in "iu":
+        if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        else:
+            raise TypeError(f"labels must be integer class indices; got dtype {y.dtype}")
+    bad = (y < 0) | (y >= k)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"labels must be in [0, {k - 1}] for {k} classes; got {y[i]} at index {i}"
+        )
+    return y, None
+
+
+def softmax_cross_entropy(logits, y):
+    """Mean categorical cross-entropy of ``softmax(logits)``, and its gradient.
+
+    logits: ``(N, K)`` raw scores; y: ``(N,)`` integer labels or ``(N, K)`` one-hot.
+    ``loss = -mean(log softmax(logits)[n, y_n])``; ``dlogits = (softmax(logits) - onehot) / N``.
+    Uses log-sum-exp, so logits of 1000 or -1000 are fine; NaN or inf raises ValueError.
+    """
+    z = as_float_array(logits, "logits", 2, "(N, K)")
+    if not np.all(np.isfinite(z)):
+        bad = np.argwhere(~np.isfinite(z))[0]
+        raise ValueError(
+            f"logits contain {z[tuple(bad)]} at index {tuple(int(i) for i in bad)}; training has "
+            "diverged (try a smaller learning rate) or the input holds NaN"
+        )
+    n, k = z.shape
+    idx, onehot = _labels_as_indices(y, n, k)
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    probs = np.exp(log_probs)
+    if idx is not None:
+        loss = -log_probs[np.arange(n), idx].mean()
+        dlogits = probs
+        dlogits[np.arange(n), idx] -= 1
+    else:
+        onehot = onehot.astype(z.dtype, copy=False)
+        loss = -(onehot * log_probs).sum(axis=1).mean()
+        dlogits = probs - onehot
+    return float(loss), dlogits / n
+
+
+def accuracy(scores, y) -> float:
+    """Fraction of rows whose argmax equals the label. scores: ``(N, K)``; y: ``(N,)`` or one-hot."""
+    y = np.asarray(y)
+    if y.ndim == 2:
+        y = y.argmax(axis=1)
+    return float(np.mean(np.argmax(scores, axis=1) == y))
+
