@@ -1,4 +1,4 @@
-"""Datasets that work offline.
+"""Handwritten digits that work offline, and the ``Split`` / ``Dataset`` containers.
 
 ``load_digits`` turns scikit-learn's 8x8 handwritten digits (shipped inside the package,
 no download) into MNIST-like 28x28x1 images with a seeded train/validation/test split.
