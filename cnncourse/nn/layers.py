@@ -8,6 +8,8 @@ between the two without transposes. Shapes passed to ``build`` exclude the batch
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from . import functional as F
@@ -50,12 +52,12 @@ class Regularizer:
         return f"Regularizer(l1={self.l1}, l2={self.l2})"
 
 
-def L1(strength: float = 0.01) -> Regularizer:  # noqa: N802 (Keras' name)
+def L1(strength: float = 0.01) -> Regularizer:
     """``strength * sum(|w|)``."""
     return Regularizer(l1=strength)
 
 
-def L2(strength: float = 0.01) -> Regularizer:  # noqa: N802 (Keras' name)
+def L2(strength: float = 0.01) -> Regularizer:
     """``strength * sum(w**2)`` (weight decay)."""
     return Regularizer(l2=strength)
 
@@ -67,7 +69,8 @@ class Layer:
     weight_names: tuple[str, ...] = ()
 
     def __init__(self, name: str | None = None):
-        self.name = name or type(self).__name__.lower()
+        # "MaxPool2D" -> "max_pool2d", as Keras names its layers.
+        self.name = name or re.sub(r"(?<=[a-z])(?=[A-Z])", "_", type(self).__name__).lower()
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.state: dict[str, np.ndarray] = {}
@@ -341,15 +344,15 @@ class Activation(Layer):
         return self._act[1](dout, self.cache)
 
 
-def ReLU(name=None):  # noqa: N802 (a layer constructor, named like Keras' class)
+def ReLU(name=None):
     return Activation("relu", name=name)
 
 
-def LeakyReLU(alpha=0.01, name=None):  # noqa: N802
+def LeakyReLU(alpha=0.01, name=None):
     return Activation("leaky_relu", name=name, alpha=alpha)
 
 
-def Softmax(name=None):  # noqa: N802
+def Softmax(name=None):
     return Activation("softmax", name=name)
 
 

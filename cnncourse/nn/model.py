@@ -152,8 +152,8 @@ class Sequential:
         if self.input_shape is None:
             self.build(x.shape[1:])
         if x.shape[1:] != self.input_shape:
-            raise ValueError(f"the model expects inputs of shape (N, {', '.join(map(str, self.input_shape))}); "
-                             f"got {x.shape}")
+            expected = ", ".join(map(str, self.input_shape))
+            raise ValueError(f"the model expects inputs of shape (N, {expected}); got {x.shape}")
         return x.astype(self.dtype, copy=False)
 
     def forward(self, x, training: bool = False) -> np.ndarray:
