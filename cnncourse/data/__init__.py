@@ -1,8 +1,28 @@
-"""Datasets for the course. Everything here works offline and imports no TensorFlow.
+"""Datasets for the course. Everything but the downloads works offline, and importing this
+package never imports TensorFlow.
 
 - :func:`load_digits`: scikit-learn's handwritten digits as 28x28x1 images, split by seed
+- :func:`make_shapes`, :func:`load_shapes`: synthetic coloured shapes, any number, with
+  optional segmentation masks and bounding boxes
+- :func:`sample_image`: real photographs shipped with scikit-image / scikit-learn
+- :func:`load_mnist`, :func:`load_fashion_mnist`, :func:`load_cifar10`: downloaded once
+  through Keras' cache; a clear :class:`DatasetUnavailableError` offline
 """
 
 from .digits import Dataset, Split, load_digits
+from .images import SAMPLE_IMAGES, describe_sample_images, sample_image
+from .online import (
+    DatasetUnavailableError,
+    default_cache_dir,
+    load_cifar10,
+    load_fashion_mnist,
+    load_mnist,
+)
+from .shapes import SHAPE_NAMES, Shapes, load_shapes, make_shapes, mask_boxes
 
-__all__ = ["Dataset", "Split", "load_digits"]
+__all__ = [
+    "SAMPLE_IMAGES", "SHAPE_NAMES", "Dataset", "DatasetUnavailableError", "Shapes", "Split",
+    "default_cache_dir", "describe_sample_images", "load_cifar10", "load_digits",
+    "load_fashion_mnist", "load_mnist", "load_shapes", "make_shapes", "mask_boxes",
+    "sample_image",
+]
