@@ -1,0 +1,15 @@
+"""Exercises and grading: one instructor source, learner notebooks, checks, auto-grader.
+
+- :mod:`~cnncourse.grading.checks`: instant checks learners call in test cells
+- :mod:`~cnncourse.grading.notebook_format`: nbgrader cell metadata, markers, validation
+- :mod:`~cnncourse.grading.release`: ``solutions/`` -> ``exercises/``
+- :mod:`~cnncourse.grading.assemble`: which cells run when a submission is graded
+- :mod:`~cnncourse.grading.runner`: running them in a fresh kernel within time limits
+- :mod:`~cnncourse.grading.grade`: scoring one submission
+- :mod:`~cnncourse.grading.submissions`, :mod:`~cnncourse.grading.batch`,
+  :mod:`~cnncourse.grading.worker`: finding and grading many in parallel
+- :mod:`~cnncourse.grading.report`: CSV gradebook, Gradescope JSON, HTML feedback
+
+Importing this package imports nothing heavy: kernels' test cells import ``checks``.
+See ``docs/grading.md`` for the instructor's workflow.
+"""
