@@ -1,0 +1,183 @@
+"""The ``cnncourse`` command.
+
+    cnncourse release [--solutions DIR] [--exercises DIR] [--check]
+    cnncourse grade --source solutions/X.ipynb [--jobs N] [--timeout S]
+                    [--notebook-timeout S] [--out DIR] SUBMISSION...
+    cnncourse check NOTEBOOK [--source SRC] [--timeout S]
+    cnncourse doctor
+
+Importing this module is cheap: nothing heavy (TensorFlow, nbclient) loads until a
+subcommand runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from pathlib import Path
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds; got {text}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1; got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("release", help="write exercises/ from solutions/")
+    p.add_argument("--solutions", type=Path, default=Path("solutions"))
+    p.add_argument("--exercises", type=Path, default=Path("exercises"))
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if exercises/ differs from a fresh release")
+
+    p = sub.add_parser("grade", help="grade submissions against an instructor notebook")
+    p.add_argument("--source", type=Path, required=True, help="the solutions/ notebook")
+    p.add_argument("submissions", type=Path, nargs="+", metavar="SUBMISSION",
+                   help="notebooks, folders of notebooks, or folders of student folders")
+    p.add_argument("--jobs", "-j", type=_jobs, default=min(4, os.cpu_count() or 1),
+                   help="submissions graded at once (default: CPU count, at most 4)")
+    p.add_argument("--timeout", type=_positive, default=60.0,
+                   help="seconds each cell may run (default 60)")
+    p.add_argument("--notebook-timeout", type=_positive, default=600.0,
+                   help="seconds a whole notebook may run (default 600)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default: gradebook/<source name>)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+
+    p = sub.add_parser("check", help="run a notebook's public tests and show its score")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("--source", type=Path, default=None,
+                   help="the original exercise notebook, to restore edited test cells "
+                        "(default: the notebook itself)")
+    p.add_argument("--timeout", type=_positive, default=120.0,
+                   help="seconds each cell may run (default 120)")
+
+    sub.add_parser("doctor", help="print versions and the hardware this machine offers")
+    return parser
+
+
+def cmd_release(args) -> int:
+    from .grading.notebook_format import NotebookError
+    from .grading.release import release_dir
+
+    try:
+        report = release_dir(args.solutions, args.exercises, check=args.check)
+    except (NotebookError, FileNotFoundError) as exc:
+        print(f"cnncourse release: {exc}", file=sys.stderr)
+        return 2
+    verb = "would write" if args.check else "wrote"
+    for path in report.written:
+        print(f"{verb} {path}")
+    for path in report.removed:
+        print(f"{'would remove' if args.check else 'removed'} {path} (no source)")
+    if args.check and report.changed:
+        print(f"{args.exercises}/ is out of date: run `cnncourse release`", file=sys.stderr)
+        return 1
+    print(f"{len(report.unchanged)} unchanged, {len(report.written)} written"
+          + (" (check only)" if args.check else ""))
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from .grading.batch import grade_batch
+    from .grading.notebook_format import NotebookError, grade_id
+    from .grading.runner import Limits
+    from .grading.submissions import find_submissions
+
+    out = args.out or Path("gradebook") / args.source.stem
+    limits = Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
+                    threads=max(1, (os.cpu_count() or 1) // args.jobs))
+    try:
+        from .grading.grade import load_source
+
+        nb, _ = load_source(args.source)
+    except NotebookError as exc:
+        print(f"cnncourse grade: {exc}", file=sys.stderr)
+        return 2
+    gids = [grade_id(c) for c in nb.cells if grade_id(c)]
+    subs = find_submissions(args.submissions, args.source.name, gids)
+    if not subs:
+        print("cnncourse grade: no submissions found", file=sys.stderr)
+        return 2
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    results = grade_batch(args.source, subs, out, jobs=args.jobs, limits=limits,
+                          progress=progress)
+    total = results[0].max_score
+    graded = sum(r.status == "graded" for r in results)
+    mean = sum(r.score for r in results) / len(results)
+    print(f"{len(results)} submissions ({graded} graded, {len(results) - graded} not); "
+          f"mean {mean:.2f} / {total:g}")
+    print(f"gradebook: {out / 'gradebook.csv'}; per student: {out / 'results'}/, "
+          f"{out / 'feedback'}/")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .grading.grade import GRADED, grade_notebook, load_source, source_from_notebook
+    from .grading.notebook_format import NotebookError
+    from .grading.report import summary_text
+    from .grading.runner import Limits
+
+    source = args.source or args.notebook
+    try:
+        nb = load_source(source)[0] if args.source else source_from_notebook(source)
+    except NotebookError as exc:
+        print(f"cnncourse check: {exc}", file=sys.stderr)
+        return 2
+    limits = Limits(cell_timeout=args.timeout, notebook_timeout=max(600.0, args.timeout),
+                    threads=os.cpu_count() or 1)
+    result = grade_notebook(source, args.notebook, args.notebook.stem, limits, source=nb)
+    print(summary_text(result))
+    if result.status != GRADED:
+        return 2
+    has_hidden = any(t.hidden for t in result.tests)
+    if not has_hidden:
+        print("\nThese are the public tests only: when the notebook is graded, hidden tests "
+              "check more cases, so the final score may be lower.")
+    return 0 if result.score == result.max_score else 1
+
+
+def cmd_doctor(args) -> int:
+    print(f"python      {platform.python_version()} ({sys.executable})")
+    print(f"platform    {platform.platform()}")
+    print(f"cpus        {os.cpu_count()}")
+    for name in ("numpy", "nbclient", "ipykernel"):
+        try:
+            module = __import__(name)
+            print(f"{name:<11} {module.__version__}")
+        except ImportError:
+            print(f"{name:<11} not installed")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import tensorflow as tf  # only here: `import cnncourse.cli` stays light
+    except ImportError:
+        print("tensorflow  not installed")
+        return 0
+    print(f"tensorflow  {tf.__version__}")
+    gpus = tf.config.list_physical_devices("GPU")
+    print(f"gpu         {', '.join(g.name for g in gpus) if gpus else 'none visible'}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = {"release": cmd_release, "grade": cmd_grade, "check": cmd_check,
+               "doctor": cmd_doctor}[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

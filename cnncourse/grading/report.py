@@ -1,0 +1,137 @@
+"""Reports of graded submissions: CSV gradebook, Gradescope JSON, HTML feedback, text.
+
+Everything is written atomically. The learner-facing files hold test names, points,
+public failure messages and notes; hidden tests appear only as "hidden tests failed
+(ExceptionType)", never with their code or message.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from .grade import PASSED, SubmissionResult
+from .release import write_text
+from .submissions import safe_name
+
+HIDDEN_FOOTNOTE = ("Tests marked 'hidden' also ran tests you cannot see; their code and "
+                   "messages are not shown.")
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def gradescope_json(result: SubmissionResult) -> dict:
+    """The result in the shape of Gradescope's ``results.json``."""
+    tests = []
+    for number, test in enumerate(result.tests, 1):
+        tests.append({
+            "name": test.grade_id + (" (includes hidden tests)" if test.hidden else ""),
+            "number": str(number),
+            "score": test.points,
+            "max_score": test.max_points,
+            "status": "passed" if test.status == PASSED else "failed",
+            "output": test.message,
+            "visibility": "visible",
+        })
+    return {
+        "score": result.score,
+        "execution_time": result.seconds,
+        "output": summary_text(result, tests=False),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {"student": result.student, "status": result.status,
+                       "max_score": result.max_score,
+                       "submission": Path(result.submission).name if result.submission else None},
+    }
+
+
+def summary_text(result: SubmissionResult, tests: bool = True) -> str:
+    """Plain-text report: score, notes and (optionally) one block per test."""
+    lines = [f"{result.student}: {_num(result.score)} / {_num(result.max_score)} points "
+             f"({result.status})"]
+    lines += [f"note: {note}" for note in result.notes]
+    if tests:
+        for test in result.tests:
+            mark = {"passed": "PASS", "partial": "PART"}.get(test.status, "FAIL")
+            hidden = " [hidden tests]" if test.hidden else ""
+            lines.append(f"{mark} {test.grade_id}{hidden}: {_num(test.points)} / "
+                         f"{_num(test.max_points)}")
+            if test.status != PASSED:
+                lines += ["    " + line for line in test.message.splitlines()]
+    return "\n".join(lines)
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: .4rem; text-align: left; vertical-align: top; }
+pre { white-space: pre-wrap; background: #f6f6f6; padding: .5rem; margin: 0; }
+.passed { color: #176b2c; } .partial { color: #8a5a00; } .failed, .not_run { color: #a11; }
+"""
+
+
+def feedback_html(result: SubmissionResult) -> str:
+    """A self-contained feedback page for the learner (no scripts, everything escaped)."""
+    e = html.escape
+    rows = []
+    for test in result.tests:
+        label = e(test.grade_id) + (" <small>(with hidden tests)</small>" if test.hidden else "")
+        message = "" if test.status == PASSED else f"<pre>{e(test.message)}</pre>"
+        rows.append(f'<tr><td>{label}</td><td class="{e(test.status)}">{e(test.status)}</td>'
+                    f"<td>{_num(test.points)} / {_num(test.max_points)}</td>"
+                    f"<td>{message}</td></tr>")
+    notes = "".join(f"<li>{e(n)}</li>" for n in result.notes)
+    name = Path(result.submission).name if result.submission else "(none)"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Feedback: {e(result.student)}</title><style>{_CSS}</style></head>
+<body>
+<h1>Feedback for {e(result.student)}</h1>
+<p>Notebook: <code>{e(name)}</code> &middot; score <strong>{_num(result.score)} /
+{_num(result.max_score)}</strong> &middot; {e(result.status)}</p>
+{f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
+<h2>Tests</h2>
+<table><tr><th>Test</th><th>Result</th><th>Points</th><th>Details</th></tr>
+{"".join(rows)}
+</table>
+<p><small>{e(HIDDEN_FOOTNOTE)}</small></p>
+</body></html>
+"""
+
+
+def write_student_reports(result: SubmissionResult, out_dir: Path) -> tuple[Path, Path]:
+    """``results/<student>.json`` and ``feedback/<student>.html`` under ``out_dir``."""
+    name = safe_name(result.student)
+    json_path = out_dir / "results" / f"{name}.json"
+    html_path = out_dir / "feedback" / f"{name}.html"
+    write_text(json_path, json.dumps(gradescope_json(result), indent=1) + "\n")
+    write_text(html_path, feedback_html(result))
+    return json_path, html_path
+
+
+def _cell(text: str) -> str:
+    """Defuse spreadsheet formulas in learner-controlled text (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def write_gradebook(results: Sequence[SubmissionResult], path: Path,
+                    test_ids: Sequence[str]) -> Path:
+    """One row per submission: score, status, points per test and the notes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "submission", "score", "max_score", "status", *test_ids,
+                     "seconds", "notes"])
+    for r in results:
+        points = {t.grade_id: _num(t.points) for t in r.tests}
+        writer.writerow([_cell(r.student), _cell(r.submission or ""), _num(r.score),
+                         _num(r.max_score), r.status, *(points.get(t, "0") for t in test_ids),
+                         _num(r.seconds), _cell(" | ".join(r.notes))])
+    write_text(path, buffer.getvalue())
+    return path

@@ -1,0 +1,348 @@
+"""Run a :class:`~.assemble.Plan` in a fresh Jupyter kernel, within time limits.
+
+One kernel per submission (``python -P -m ipykernel_launcher`` of this Python, over
+local sockets in a private folder, in a new process group). Each cell gets the per-cell
+limit and the whole notebook the per-notebook limit. A cell past its limit is
+interrupted; if the kernel does not answer after that, or dies (``os._exit``, a segfault,
+out of memory), the kernel is killed with its process group and the notebook runs again
+from the top in a new kernel, without the cells that hung or crashed it. Outputs are
+dropped as they arrive; only error messages and the text of a test's last expression
+(partial credit) are kept, truncated.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .assemble import Plan, Step
+from .injected import forget, guard, preamble
+from .notebook_format import TEST
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+TRACEBACK_CHARS = 4000
+VALUE_CHARS = 2000
+
+OK, ERROR, TIMEOUT, DIED, HUNG, NOT_RUN = "ok", "error", "timeout", "died", "hung", "not_run"
+
+
+@dataclass
+class Limits:
+    """Time and size limits for one notebook (seconds and characters)."""
+
+    cell_timeout: float = 60.0
+    notebook_timeout: float = 600.0
+    max_restarts: int = 2
+    startup_timeout: float = 60.0
+    probe_timeout: float = 5.0
+    threads: int = 1  # BLAS / OpenMP threads in the kernel
+
+
+@dataclass
+class Execution:
+    """The kernel's answer to one piece of code."""
+
+    status: str  # ok, error, timeout or died
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""
+    value: str | None = None  # text/plain of the last expression
+
+
+@dataclass
+class Outcome:
+    """What happened to one step of the plan."""
+
+    status: str  # ok, error, timeout, died, hung or not_run
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""
+    hidden: bool = False  # the failure happened in a hidden block (show no details)
+    value: str | None = None
+    seconds: float = 0.0
+    reason: str = ""  # why a step was not run; "notebook" when a timeout was the notebook's
+    warnings: list[str] = field(default_factory=list)
+
+
+def kernel_env(limits: Limits) -> dict[str, str]:
+    env = dict(os.environ)
+    threads = str(max(1, limits.threads))
+    env.update({
+        "PYTHONHASHSEED": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "MPLBACKEND": "Agg",
+        "CNNCOURSE_GRADING": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+    })
+    for key in ("PYTHONSTARTUP", "PYTHONINSPECT", "JPY_SESSION_NAME"):
+        env.pop(key, None)
+    return env
+
+
+def _short_traceback(frames: list) -> str:
+    """The notebook's own frames; library frames (``File ...``) fold into one "...".
+
+    The first entry (the header) and the last (the exception) are kept as they are.
+    """
+    kept: list[str] = []
+    texts = [ANSI.sub("", f) for f in frames if isinstance(f, str)]
+    for i, text in enumerate(texts):
+        is_library = text.lstrip().startswith("File ") and 0 < i < len(texts) - 1
+        if is_library:
+            if kept and kept[-1] != "    ...":
+                kept.append("    ...")
+        else:
+            kept.append(text.rstrip("\n"))
+    return "\n".join(kept)
+
+
+class KernelSession:
+    """A kernel and a client to run code in it, one piece at a time."""
+
+    def __init__(self, cwd: Path, limits: Limits, on_start: Callable[[int], None] | None = None):
+        import nbformat
+        from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+        from jupyter_client.manager import AsyncKernelManager
+        from nbclient import NotebookClient
+
+        self.limits = limits
+        self.cwd = cwd
+        self.on_start = on_start
+        self.runtime = Path(tempfile.mkdtemp(prefix="cnncourse-kernel-"))
+        argv = [sys.executable, "-P", "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
+                "-f", "{connection_file}"]
+
+        class ThisPython(KernelSpecManager):
+            def get_kernel_spec(self, kernel_name):
+                return KernelSpec(argv=argv, display_name="cnncourse grader",
+                                  language="python", resource_dir=str(Path(__file__).parent))
+
+        km = AsyncKernelManager(kernel_spec_manager=ThisPython(), kernel_name="python3",
+                                transport="ipc", ip=str(self.runtime / "k"),
+                                connection_file=str(self.runtime / "kernel.json"))
+        self._cell = nbformat.v4.new_code_cell("")
+        session = self
+
+        class Client(NotebookClient):
+            def output(self, outs, msg, display_id, cell_index):
+                session._on_output(msg)
+                return None
+
+        self.client = Client(
+            nbformat.v4.new_notebook(cells=[self._cell]), km=km, allow_errors=True,
+            interrupt_on_timeout=True, iopub_timeout=2, shutdown_kernel="immediate",
+            error_on_timeout={"ename": "TimeoutError", "evalue": "", "traceback": []},
+            on_cell_executed=self._on_executed, record_timing=False,
+            startup_timeout=int(limits.startup_timeout),
+        )
+        self.pgid: int | None = None
+
+    def start(self, timeout: float) -> None:
+        self.client.startup_timeout = max(5, math.ceil(timeout))
+        self.client.start_new_kernel(cwd=str(self.cwd), env=kernel_env(self.limits),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pgid = getattr(self.client.km.provisioner, "pgid", None)
+        if self.pgid and self.on_start:
+            self.on_start(self.pgid)
+        self.client.start_new_kernel_client()
+
+    def _on_output(self, msg) -> None:
+        """Outputs are dropped as they arrive; only the last expression's text is kept."""
+        if msg["msg_type"] == "execute_result":
+            plain = msg["content"].get("data", {}).get("text/plain")
+            if isinstance(plain, str):
+                self._value = plain[:VALUE_CHARS]
+
+    def _on_executed(self, cell, cell_index, execute_reply) -> None:
+        self._reply = execute_reply
+
+    def execute(self, code: str, timeout: float, store_history: bool = True) -> Execution:
+        from nbclient.exceptions import DeadKernelError
+
+        self._reply, self._value = None, None
+        self._cell.source = code
+        self.client.timeout = max(1, math.ceil(timeout))
+        try:
+            self.client.execute_cell(self._cell, 0, store_history=store_history)
+        except DeadKernelError:
+            return Execution(DIED)
+        except Exception as exc:  # a broken channel: treat the kernel as lost, start anew
+            return Execution(DIED, type(exc).__name__, str(exc))
+        reply = self._reply
+        if reply is None:  # nothing to run (blank code)
+            return Execution(OK)
+        if "header" not in reply:  # nbclient's stand-in reply after a timeout
+            return Execution(TIMEOUT)
+        content = reply.get("content", {})
+        if content.get("status") == "ok":
+            return Execution(OK, value=self._value)
+        traceback = _short_traceback(content.get("traceback") or [])
+        if len(traceback) > TRACEBACK_CHARS:
+            traceback = "...\n" + traceback[-TRACEBACK_CHARS:]
+        return Execution(ERROR, str(content.get("ename", "Error")),
+                         str(content.get("evalue", ""))[:TRACEBACK_CHARS], traceback)
+
+    def evaluate(self, expression: str, timeout: float) -> Execution:
+        """Evaluate ``expression`` as a user expression: no transformers, no history."""
+        from jupyter_core.utils import ensure_async, run_sync
+        from nbclient.exceptions import DeadKernelError
+
+        async def go():
+            msg_id = await ensure_async(self.client.kc.execute(
+                "", silent=True, store_history=False, user_expressions={"r": expression}))
+            return await self.client.async_wait_for_reply(msg_id)
+
+        self.client.timeout = max(1, math.ceil(timeout))
+        try:
+            reply = run_sync(go)()
+        except DeadKernelError:
+            return Execution(DIED)
+        except Exception as exc:  # a broken channel: treat the kernel as lost, start anew
+            return Execution(DIED, type(exc).__name__, str(exc))
+        if reply is None:
+            return Execution(TIMEOUT)
+        result = reply.get("content", {}).get("user_expressions", {}).get("r", {})
+        if result.get("status") == "ok":
+            return Execution(OK)
+        return Execution(ERROR, str(result.get("ename", "Error")), str(result.get("evalue", "")))
+
+    def responsive(self) -> bool:
+        """After a timeout: did the interrupt work, so the kernel answers again?"""
+        return self.execute("None", self.limits.probe_timeout, store_history=False).status == OK
+
+    def close(self) -> None:
+        """Kill the kernel and everything it started in its process group."""
+        if self.pgid:
+            try:
+                os.killpg(self.pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self.client._cleanup_kernel()
+        except Exception:  # the kernel is already gone; only resources to free
+            pass
+        for path in sorted(self.runtime.glob("*"), reverse=True):
+            path.unlink(missing_ok=True)
+        try:
+            self.runtime.rmdir()
+        except OSError:
+            pass
+
+
+def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: float
+             ) -> Outcome:
+    """Run one step: the guard first for a test cell, then each segment in turn."""
+    limits = session.limits
+    start = time.monotonic()
+    deadline = min(notebook_deadline, start + limits.cell_timeout)
+    limited_by = "notebook" if notebook_deadline < start + limits.cell_timeout else ""
+    outcome = Outcome(OK)
+    if step.kind == TEST:
+        check = session.evaluate(guard(plan.imports), min(30.0, deadline - start))
+        if check.status == DIED:
+            return Outcome(DIED, seconds=time.monotonic() - start)
+        if check.status != OK:
+            outcome.warnings.append(f"the grader could not restore the test environment "
+                                    f"before this test ({check.ename or check.status})")
+            if check.status == TIMEOUT and not session.responsive():
+                return Outcome(HUNG, seconds=time.monotonic() - start)
+    last = None
+    for segment in step.segments:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return Outcome(TIMEOUT, hidden=segment.hidden, reason=limited_by,
+                           seconds=time.monotonic() - start)
+        last = session.execute(segment.code, remaining, store_history=not segment.hidden)
+        alive = last.status in (OK, ERROR) or (last.status == TIMEOUT and session.responsive())
+        if segment.hidden and alive:
+            session.evaluate(forget(segment.code), limits.probe_timeout)
+        if last.status == OK:
+            continue
+        outcome.seconds = time.monotonic() - start
+        outcome.hidden = segment.hidden
+        if last.status == TIMEOUT:
+            outcome.status, outcome.reason = (TIMEOUT if alive else HUNG), limited_by
+        elif last.status == DIED:
+            outcome.status = DIED
+        else:
+            outcome.status, outcome.ename = ERROR, last.ename
+            if not segment.hidden:
+                outcome.evalue, outcome.traceback = last.evalue, last.traceback
+        return outcome
+    outcome.value = last.value if last else None
+    outcome.seconds = time.monotonic() - start
+    return outcome
+
+
+def run_plan(plan: Plan, cwd: Path, limits: Limits,
+             on_kernel: Callable[[int], None] | None = None) -> tuple[list[Outcome], list[str]]:
+    """Run every step; returns one :class:`Outcome` per step and notes about the run.
+
+    Never raises for anything the submission does; a kernel that cannot start at all
+    leaves every step ``not_run`` with the reason.
+    """
+    start = time.monotonic()
+    deadline = start + limits.notebook_timeout
+    steps = plan.steps
+    outcomes: list[Outcome | None] = [None] * len(steps)
+    crashed: dict[int, Outcome] = {}
+    notes: list[str] = []
+    restarts = 0
+    while True:
+        session = KernelSession(cwd, limits, on_kernel)
+        crash_at = None
+        try:
+            try:
+                session.start(min(limits.startup_timeout, max(1.0, deadline - time.monotonic())))
+                boot = session.execute(preamble(), limits.startup_timeout, store_history=False)
+                if boot.status != OK:
+                    raise RuntimeError(f"the grader's setup code failed in the kernel: "
+                                       f"{boot.ename or boot.status} {boot.evalue}")
+            except Exception as exc:
+                reason = f"not run: the kernel could not start ({exc})"
+                for i, outcome in enumerate(outcomes):
+                    if outcome is None:
+                        outcomes[i] = Outcome(NOT_RUN, reason=reason)
+                notes.append(reason)
+                break
+            for i, step in enumerate(steps):
+                if i in crashed:
+                    continue
+                if time.monotonic() >= deadline:
+                    reason = (f"not run: the notebook's time limit of "
+                              f"{limits.notebook_timeout:g} s ran out")
+                    for j in range(i, len(steps)):
+                        if j not in crashed:
+                            outcomes[j] = Outcome(NOT_RUN, reason=reason)
+                    notes.append(reason.removeprefix("not run: "))
+                    break
+                outcome = run_step(session, step, plan, deadline)
+                outcomes[i] = outcome
+                if outcome.status in (DIED, HUNG):
+                    crashed[i], crash_at = outcome, i
+                    break
+        finally:
+            session.close()
+        if crash_at is None:
+            break
+        if restarts >= limits.max_restarts:
+            reason = (f"not run: the kernel crashed or hung {restarts + 1} times, so the "
+                      "grader stopped")
+            for j in range(crash_at + 1, len(steps)):
+                outcomes[j] = Outcome(NOT_RUN, reason=reason)
+            notes.append(reason.removeprefix("not run: "))
+            break
+        restarts += 1
+    return [o or Outcome(NOT_RUN, reason="not run") for o in outcomes], notes

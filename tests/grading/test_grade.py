@@ -1,0 +1,147 @@
+"""Grading one notebook: scoring rules, limits, the kernel's environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from grading_helpers import CONV, CONV_SOURCE, add_cell_after, answered, save
+
+from cnncourse.grading import batch as batch_module
+from cnncourse.grading.assemble import Step
+from cnncourse.grading.grade import grade_notebook, parse_fraction, score_test
+from cnncourse.grading.notebook_format import Segment
+from cnncourse.grading.runner import Limits, Outcome
+from cnncourse.grading.submissions import Submission
+
+FAST = Limits(cell_timeout=10, notebook_timeout=60, probe_timeout=3)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("0.5", 0.5), ("np.float64(0.25)", 0.25), ("1", 1.0), ("True", 1.0), ("np.False_", 0.0),
+    ("'0.5'", None), ("None", None), ("[1]", None), ("nan", float("nan")), (None, None),
+])
+def test_parse_fraction(text, value):
+    got = parse_fraction(text)
+    if value is not None and value != value:
+        assert got != got
+    else:
+        assert got == value
+
+
+def _score(value=None, status="ok", hidden=False, ename="", evalue=""):
+    step = Step("test", "t", [Segment("x", hidden)], points=4)
+    outcome = Outcome(status, ename=ename, evalue=evalue, value=value, hidden=hidden)
+    return score_test(step, outcome, FAST)
+
+
+def test_scoring_rules():
+    assert (_score().points, _score().status) == (4, "passed")
+    assert (_score("0.25").points, _score("0.25").status) == (1, "partial")
+    assert _score("0.25").message == "partial credit: 25% of the test's cases passed"
+    assert (_score("False").points, _score("False").status) == (0, "failed")
+    bad = _score("1.7")
+    assert bad.points == 0 and "returned 1.7, which is not a fraction between 0 and 1" in \
+        bad.message
+    assert _score("'a string'").points == 4
+    hidden = _score(status="error", hidden=True, ename="AssertionError", evalue="secret 42")
+    assert hidden.points == 0 and "hidden tests failed (AssertionError)" in hidden.message
+    assert "secret" not in hidden.message
+    public = _score(status="error", ename="AssertionError", evalue="shape differs")
+    assert public.message == "AssertionError: shape differs"
+
+
+@pytest.mark.slow
+def test_hidden_failure_shows_the_exception_type_only(tmp_path):
+    sub = answered(output_size="def output_size(n, k, stride=1, padding=0):\n"
+                               "    return 0 if n > 100 else (n + 2 * padding - k) // stride + 1")
+    result = grade_notebook(CONV_SOURCE, save(sub, tmp_path / CONV), "x", FAST)
+    test = result.tests[0]
+    assert (result.score, test.points, test.status) == (5, 0, "failed")
+    assert test.message.startswith("the public checks passed but the hidden tests failed "
+                                   "(AssertionError)")
+    assert "AlexNet" not in str(result.to_dict())
+
+
+@pytest.mark.slow
+def test_kernel_is_this_python_in_a_copy_of_the_folder_and_cannot_be_shadowed(tmp_path):
+    folder = tmp_path / "alice"
+    (folder / "cnncourse" / "grading").mkdir(parents=True)
+    for init in ("cnncourse/__init__.py", "cnncourse/grading/__init__.py"):
+        (folder / init).write_text("")
+    (folder / "cnncourse" / "grading" / "checks.py").write_text(
+        "def __getattr__(name):\n    return lambda *a, **k: None\n")
+    (folder / "helper.py").write_text("VALUE = 41\n")
+    (folder / "data.txt").write_text("41")
+    probe = (
+        "import os, sys\n"
+        f"assert sys.executable == {sys.executable!r}, sys.executable\n"
+        "assert sys.flags.safe_path\n"
+        f"assert os.getcwd() != {str(folder)!r}\n"
+        "assert open('data.txt').read() == '41'\n"
+        "import helper\n"
+        "assert helper.VALUE == 41\n"
+        "assert os.environ['CNNCOURSE_GRADING'] == '1'\n"
+        "import cnncourse.grading.checks as c\n"
+        "assert c.__file__.endswith(os.path.join('cnncourse', 'grading', 'checks.py'))\n"
+        f"assert not c.__file__.startswith({str(tmp_path)!r}), c.__file__\n"
+    )
+    sub = add_cell_after(answered(), "setup", probe)
+    result = grade_notebook(CONV_SOURCE, save(sub, folder / CONV), "alice", FAST)
+    assert result.notes == []
+    assert result.score == 6
+
+
+@pytest.mark.slow
+def test_notebook_time_limit_leaves_later_tests_not_run(tmp_path):
+    sub = answered(conv2d_forward="import time\ntime.sleep(30)")
+    limits = Limits(cell_timeout=20, notebook_timeout=6, probe_timeout=2)
+    result = grade_notebook(CONV_SOURCE, save(sub, tmp_path / CONV), "slow", limits)
+    statuses = [t.status for t in result.tests]
+    assert statuses[0] == "passed" and statuses[-1] == "not_run"
+    assert "not run: the notebook's time limit of 6 s ran out" in result.tests[-1].message
+    assert ("Your cell 'conv2d-forward' ran past the notebook's time limit of 6 s and was "
+            "interrupted") in result.notes
+    assert result.seconds < 20
+
+
+@pytest.mark.slow
+def test_a_stuck_grader_is_killed_and_the_batch_goes_on(tmp_path, monkeypatch):
+    slow = save(answered(output_size="import time\ntime.sleep(80)"), tmp_path / "slow.ipynb")
+    fast = save(answered(), tmp_path / "fast.ipynb")
+    kernels = []
+    real_kill = batch_module._Worker.kill
+
+    def kill(self, kernels_file=None):
+        kernels.extend(int(x) for x in kernels_file.read_text().split())
+        real_kill(self, kernels_file)
+
+    monkeypatch.setattr(batch_module._Worker, "kill", kill)
+    monkeypatch.setattr(batch_module, "MARGIN_S", -78.0)  # give up after 12 s
+    limits = Limits(cell_timeout=90, notebook_timeout=90)
+    results = batch_module.grade_batch(
+        CONV_SOURCE, [Submission("slow", slow), Submission("fast", fast)], tmp_path / "out",
+        jobs=1, limits=limits)
+    assert [(r.student, r.status, r.score) for r in results] == [
+        ("slow", "error", 0), ("fast", "graded", 6)]
+    assert "grading took longer than 12 s" in results[0].notes[0]
+    assert kernels
+    assert not any(_alive(pid) for pid in kernels)  # the slow submission's kernel is gone
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting to be reaped counts as gone)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (ProcessLookupError, FileNotFoundError):
+            return False
+        if state == "Z":
+            return False
+        time.sleep(0.1)
+    return True
