@@ -145,7 +145,8 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
                 job = {"id": i, "source": str(source), "submission": str(sub.path),
                        "student": sub.student, "limits": asdict(limits),
                        "result": str(workdir / f"result-{i}.json"),
-                       "kernels": str(workdir / f"kernels-{i}.txt")}
+                       "kernels": str(workdir / f"kernels-{i}.txt"),
+                       "tmp": str(workdir / f"tmp-{lane_id}")}
                 started = time.monotonic()
                 problem = worker.run(job, hard_limit)
                 result = None

@@ -24,7 +24,7 @@ from .runner import DIED, ERROR, HUNG, NOT_RUN, TIMEOUT, Limits, Outcome, run_pl
 
 GRADED, UNREADABLE, MISSING, GRADER_ERROR = "graded", "unreadable", "missing", "error"
 PASSED, PARTIAL, FAILED = "passed", "partial", "failed"
-_NUMBER = re.compile(r"^(?:np\.\w+\()?\s*([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+|nan|inf))"
+_NUMBER = re.compile(r"^(?:(?:np\.)?\w+\()?\s*([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+|nan|inf))"
                      r"\s*\)?$")
 MAX_COPY_BYTES = 200 * 2**20
 MAX_COPY_FILES = 2000
@@ -200,27 +200,35 @@ def source_from_notebook(path) -> object:
 def copy_folder(folder: Path, notebook: Path, target: Path) -> list[str]:
     """Copy the submission's folder (without other notebooks) to ``target``.
 
-    Returns notes; when the folder is too big, only the notebook is copied.
+    Returns notes: files that could not be read are left out, and when the folder is too
+    big only the notebook is copied.
     """
     notes: list[str] = []
     files, total = [], 0
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder)
-        if any(part in _SKIP_DIRS for part in rel.parts) or path.is_symlink():
-            continue
-        if path.is_file() and not (path.suffix == ".ipynb" and path != notebook):
-            files.append(rel)
-            total += path.stat().st_size
-        if len(files) > MAX_COPY_FILES or total > MAX_COPY_BYTES:
-            notes.append(f"the folder {folder.name}/ holds more than {MAX_COPY_FILES} files "
-                         f"or {MAX_COPY_BYTES // 2**20} MiB; only the notebook was copied")
-            files = [notebook.relative_to(folder)]
-            break
+    try:
+        for path in folder.rglob("*"):
+            rel = path.relative_to(folder)
+            if any(part in _SKIP_DIRS for part in rel.parts) or path.is_symlink():
+                continue
+            if path.is_file() and not (path.suffix == ".ipynb" and path != notebook):
+                files.append(rel)
+                total += path.stat().st_size
+            if len(files) > MAX_COPY_FILES or total > MAX_COPY_BYTES:
+                notes.append(f"the folder {folder.name}/ holds more than {MAX_COPY_FILES} "
+                             f"files or {MAX_COPY_BYTES // 2**20} MiB; only the notebook was "
+                             "copied")
+                files = [notebook.relative_to(folder)]
+                break
+    except OSError as exc:
+        notes.append(f"the folder {folder.name}/ could not be read completely ({exc})")
     target.mkdir(parents=True, exist_ok=True)
     for rel in files:
         dest = target / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(folder / rel, dest)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / rel, dest)
+        except OSError as exc:
+            notes.append(f"{rel} was not copied ({exc.strerror or exc})")
     return notes
 
 

@@ -18,7 +18,7 @@ from .grade import PASSED, SubmissionResult
 from .release import write_text
 from .submissions import safe_name
 
-HIDDEN_FOOTNOTE = ("Tests marked 'hidden' also ran tests you cannot see; their code and "
+HIDDEN_FOOTNOTE = ("Tests marked 'with hidden tests' also ran tests you cannot see; their code and "
                    "messages are not shown.")
 
 

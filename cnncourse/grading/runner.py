@@ -129,9 +129,13 @@ class KernelSession:
                 return KernelSpec(argv=argv, display_name="cnncourse grader",
                                   language="python", resource_dir=str(Path(__file__).parent))
 
+        # Unix sockets in a private folder; TCP on localhost when the path would be too
+        # long for a socket name (about 100 bytes, e.g. under macOS's long TMPDIR).
+        socket_base = str(self.runtime / "k")
+        transport = {"transport": "ipc", "ip": socket_base} if len(socket_base) < 80 else {
+            "transport": "tcp", "ip": "127.0.0.1"}
         km = AsyncKernelManager(kernel_spec_manager=ThisPython(), kernel_name="python3",
-                                transport="ipc", ip=str(self.runtime / "k"),
-                                connection_file=str(self.runtime / "kernel.json"))
+                                connection_file=str(self.runtime / "kernel.json"), **transport)
         self._cell = nbformat.v4.new_code_cell("")
         session = self
 

@@ -1,7 +1,8 @@
 """A grading process: ``python -m cnncourse.grading.worker`` grades one job per stdin line.
 
 A job is a JSON object ``{"id", "source", "submission", "student", "limits", "result",
-"kernels"}``. The worker writes the :class:`~.grade.SubmissionResult` to ``result``
+"kernels", "tmp"}``. Its temporary files go under ``tmp``, which the coordinator deletes
+even when it has to kill the worker. The worker writes the :class:`~.grade.SubmissionResult` to ``result``
 (atomically), appends the process group of each kernel it starts to ``kernels`` (so the
 coordinator can kill them if it has to kill the worker), then answers ``{"id": ...}`` on
 stdout. It lives for many jobs, so its imports are paid once; each submission still gets
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
@@ -48,6 +50,8 @@ def main() -> int:
         if not line.strip():
             continue
         job = json.loads(line)
+        Path(job["tmp"]).mkdir(parents=True, exist_ok=True)
+        tempfile.tempdir = job["tmp"]
         result = run_job(job, sources)
         write_text(Path(job["result"]), json.dumps(result.to_dict()))
         sys.stdout.write(json.dumps({"id": job["id"]}) + "\n")

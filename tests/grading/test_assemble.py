@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 
-from grading_helpers import CONV_SOURCE, add_cell_after, answered, index_of, source_of, with_cell
-
 from cnncourse.grading.assemble import build_plan
 from cnncourse.grading.notebook_format import read_source
+
+from .grading_helpers import CONV_SOURCE, add_cell_after, answered, index_of, source_of, with_cell
 
 SRC = read_source(CONV_SOURCE)
 

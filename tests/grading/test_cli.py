@@ -8,9 +8,10 @@ import sys
 import types
 
 import pytest
-from grading_helpers import CONV, CONV_SOURCE, EXERCISES, answered, save
 
 from cnncourse.cli import main
+
+from .grading_helpers import CONV, CONV_SOURCE, EXERCISES, answered, save
 
 
 def test_importing_the_cli_does_not_import_tensorflow_or_nbclient():

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from grading_helpers import CONV, CONV_SOURCE, add_cell_after, answered, save
 
 from cnncourse.grading import batch as batch_module
 from cnncourse.grading.assemble import Step
@@ -16,6 +15,8 @@ from cnncourse.grading.grade import grade_notebook, parse_fraction, score_test
 from cnncourse.grading.notebook_format import Segment
 from cnncourse.grading.runner import Limits, Outcome
 from cnncourse.grading.submissions import Submission
+
+from .grading_helpers import CONV, CONV_SOURCE, add_cell_after, answered, save
 
 FAST = Limits(cell_timeout=10, notebook_timeout=60, probe_timeout=3)
 

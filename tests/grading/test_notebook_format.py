@@ -7,7 +7,6 @@ import json
 
 import nbformat
 import pytest
-from grading_helpers import CONV_SOURCE, SOLUTIONS
 
 from cnncourse.grading.notebook_format import (
     BEGIN_HIDDEN,
@@ -23,6 +22,8 @@ from cnncourse.grading.notebook_format import (
     split_hidden,
     validate_source,
 )
+
+from .grading_helpers import CONV_SOURCE, SOLUTIONS
 
 SOURCES = sorted(SOLUTIONS.glob("*.ipynb"))
 

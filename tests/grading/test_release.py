@@ -6,11 +6,12 @@ import shutil
 
 import nbformat
 import pytest
-from grading_helpers import CONV_SOURCE, EXERCISES, SOLUTIONS, hidden_lines
 
 from cnncourse.cli import main
 from cnncourse.grading.notebook_format import cell_kind, grade_id, read_source
 from cnncourse.grading.release import code_stub, release_dir, release_notebook, stub_solution
+
+from .grading_helpers import CONV_SOURCE, EXERCISES, SOLUTIONS, hidden_lines
 
 
 def test_committed_exercises_match_a_fresh_release(tmp_path):

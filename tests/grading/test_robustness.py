@@ -11,7 +11,12 @@ import hashlib
 import json
 
 import pytest
-from grading_helpers import (
+
+from cnncourse.grading.batch import grade_batch
+from cnncourse.grading.runner import Limits
+from cnncourse.grading.submissions import find_submissions
+
+from .grading_helpers import (
     CONV,
     CONV_MAX,
     CONV_SOURCE,
@@ -23,10 +28,6 @@ from grading_helpers import (
     save,
     with_cell,
 )
-
-from cnncourse.grading.batch import grade_batch
-from cnncourse.grading.runner import Limits
-from cnncourse.grading.submissions import find_submissions
 
 LIMITS = Limits(cell_timeout=4, notebook_timeout=90, probe_timeout=3, max_restarts=2)
 

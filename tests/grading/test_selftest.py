@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from grading_helpers import EXERCISES, SOLUTIONS
 
 from cnncourse.grading.batch import grade_batch
 from cnncourse.grading.runner import Limits
 from cnncourse.grading.submissions import Submission
+
+from .grading_helpers import EXERCISES, SOLUTIONS
 
 LIMITS = Limits(cell_timeout=60, notebook_timeout=300)
 

@@ -1,0 +1,1 @@
+"""Tests of cnncourse.grading and the cnncourse command."""
