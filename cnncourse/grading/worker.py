@@ -23,22 +23,23 @@ from .runner import Limits
 
 
 def run_job(job: dict, sources: dict) -> SubmissionResult:
+    """Grade one job; a failure of the grader itself becomes a ``grader error`` result."""
     source_path = job["source"]
-    if source_path not in sources:
-        sources[source_path] = load_source(source_path)
-    nb, max_score = sources[source_path]
     kernels = Path(job["kernels"])
 
     def remember(pgid: int) -> None:
         with kernels.open("a") as f:
             f.write(f"{pgid}\n")
 
+    max_score = 0.0
     try:
+        if source_path not in sources:
+            sources[source_path] = load_source(source_path)
+        nb, max_score = sources[source_path]
         return grade_notebook(source_path, job["submission"], job["student"],
                               Limits(**job["limits"]), source=nb, on_kernel=remember)
     except Exception as exc:  # a bug of the grader: report it, keep the batch going
-        detail = traceback.format_exc(limit=-3)
-        print(detail, file=sys.stderr, flush=True)
+        print(traceback.format_exc(), file=sys.stderr, flush=True)
         return SubmissionResult(job["student"], job["submission"], source_path, GRADER_ERROR,
                                 0.0, max_score, [], [f"grader error: {type(exc).__name__}: "
                                                      f"{exc}"])

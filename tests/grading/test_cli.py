@@ -11,7 +11,7 @@ import pytest
 
 from cnncourse.cli import main
 
-from .grading_helpers import CONV, CONV_SOURCE, EXERCISES, answered, save
+from .grading_helpers import CONV, CONV_SOURCE, EXERCISES, answered, load, save, with_cell
 
 
 def test_importing_the_cli_does_not_import_tensorflow_or_nbclient():
@@ -85,3 +85,15 @@ def test_usage_errors_exit_with_argparse_code():
     with pytest.raises(SystemExit) as info:
         main(["grade", "--source", "x.ipynb", "subs", "--jobs", "0"])
     assert info.value.code == 2
+
+
+@pytest.mark.slow
+def test_check_with_source_restores_edited_test_cells(tmp_path, capsys):
+    nb = with_cell(load(EXERCISES / CONV), "output-size-tests", "pass")
+    path = save(nb, tmp_path / CONV)
+    main(["check", str(path)])
+    assert "PASS output-size-tests: 1 / 1" in capsys.readouterr().out
+    assert main(["check", str(path), "--source", str(EXERCISES / CONV)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL output-size-tests: 0 / 1" in out
+    assert "note: the test cell 'output-size-tests' was edited; the original was used" in out
