@@ -19,7 +19,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .assemble import EXTRA, SETUP, Plan, build_plan
-from .notebook_format import SOLUTION, NotebookError, check_source, read_source, read_submission
+from .notebook_format import (
+    SOLUTION,
+    TEST,
+    NotebookError,
+    check_source,
+    read_source,
+    read_submission,
+)
 from .runner import DIED, ERROR, HUNG, NOT_RUN, TIMEOUT, Limits, Outcome, run_plan
 
 GRADED, UNREADABLE, MISSING, GRADER_ERROR = "graded", "unreadable", "missing", "error"
@@ -255,9 +262,8 @@ def grade_notebook(source_path, submission_path, student: str, limits: Limits | 
     max_score = sum(step.points for step in template.tests)
     sub = str(submission_path) if submission_path else None
     if submission_path is None:
-        result = failed_result(source_path, student, None, MISSING, "no submission found",
-                               max_score, template)
-        return result
+        return failed_result(source_path, student, None, MISSING, "no submission found",
+                             max_score, template)
     submission_path = Path(submission_path)
     try:
         data = read_submission(submission_path)
@@ -274,7 +280,7 @@ def grade_notebook(source_path, submission_path, student: str, limits: Limits | 
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     tests = [score_test(step, outcome, limits)
-             for step, outcome in zip(plan.steps, outcomes, strict=True) if step.kind == "test"]
+             for step, outcome in zip(plan.steps, outcomes, strict=True) if step.kind == TEST]
     notes = notes + plan.notes + step_notes(plan, outcomes, limits) + run_notes
     score = round(sum(t.points for t in tests), 4)
     return SubmissionResult(student, sub, str(source_path), GRADED, score, max_score, tests,
