@@ -160,9 +160,9 @@ def cmd_doctor(args) -> int:
             print(f"{name:<11} {module.__version__}")
         except ImportError:
             print(f"{name:<11} not installed")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        import tensorflow as tf  # only here: `import cnncourse.cli` stays light
+        # Only here, so `import cnncourse.cli` stays light; imported quietly (no C++ log noise).
+        from cnncourse.keras._tf import tf
     except ImportError:
         print("tensorflow  not installed")
         return 0
