@@ -87,9 +87,8 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=9, help="timed runs per case (median)")
     args = parser.parse_args(argv)
 
-    import tensorflow as tf
+    from cnncourse.keras._tf import tf  # TensorFlow without its C++ start-up log noise
 
-    tf.get_logger().setLevel("ERROR")
     rng = np.random.default_rng(0)
     print(f"NumPy {np.__version__}, TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
           f"{args.repeats} interleaved repeats, medians")
