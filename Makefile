@@ -6,11 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements/lock.txt
+VENDOR := book/node_modules/.vendored
 PIP_VERSION := 26.3
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup test lint book lab bench release grade lock clean
+.PHONY: setup test lint book vendor chromium lab bench release grade lock clean
 
 setup: $(STAMP)
 
@@ -24,11 +25,29 @@ $(STAMP): pyproject.toml $(LOCK)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint
+# The book is built first: nbval runs the chapters, and the browser test opens the built pages.
+test: lint book
 	$(BIN)/python -m pytest
 
-book: $(STAMP)
+# Executes every chapter on a fresh kernel; a cell error or a Sphinx warning fails the build.
+book: $(STAMP) $(VENDOR)
 	$(BIN)/jupyter-book build book --warningiserror --nitpick --keep-going
+
+# The JavaScript the book serves itself (MathJax, RequireJS, the ipywidgets embed manager),
+# installed by npm from book/package-lock.json and copied into book/_vendor/.
+vendor: $(VENDOR)
+
+$(VENDOR): book/package-lock.json
+	cd book && npm ci --no-audit --no-fund --loglevel=error
+	rm -rf book/_vendor && mkdir -p book/_vendor/html-manager
+	cp -R book/node_modules/mathjax/es5 book/_vendor/mathjax
+	cp book/node_modules/requirejs/require.js book/_vendor/require.js
+	cp book/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js book/_vendor/html-manager/
+	touch $@
+
+# Headless Chromium for tests/book/test_browser.py (Debian; needs root, as in CI).
+chromium:
+	command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=.
@@ -54,4 +73,4 @@ lock:
 	rm -rf /tmp/cnncourse-lock-venv
 
 clean:
-	rm -rf $(VENV) book/_build .pytest_cache .ruff_cache
+	rm -rf $(VENV) book/_build book/_vendor book/node_modules .pytest_cache .ruff_cache

@@ -1,0 +1,24 @@
+"""Interactive explorers for the book (ipywidgets).
+
+Each is a widget you display and also an object whose attributes hold what it computed,
+so it can be driven from code (``explorer.stride.value = 2; explorer.result``):
+
+- :class:`ConvolutionExplorer`: input, kernel, stride, padding -> output
+- :class:`PoolingExplorer`: max / average / sum pooling
+- :class:`ActivationExplorer`: an activation, its derivative, vanishing gradients
+- :class:`FeatureMapViewer`: every channel of a layer of a NumPy or Keras model
+- :class:`TrainingMonitor`: live loss and accuracy curves during ``fit``
+- :class:`Quiz`: multiple-choice questions with feedback
+"""
+
+from .activations import ActivationExplorer, activation_and_derivative
+from .convolution import KERNELS, ConvolutionExplorer
+from .feature_maps import FeatureMapViewer, layer_outputs
+from .pooling import PoolingExplorer
+from .quiz import Question, Quiz
+from .training import TrainingMonitor
+
+__all__ = [
+    "KERNELS", "ActivationExplorer", "ConvolutionExplorer", "FeatureMapViewer", "PoolingExplorer",
+    "Question", "Quiz", "TrainingMonitor", "activation_and_derivative", "layer_outputs",
+]

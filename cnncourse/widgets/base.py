@@ -1,0 +1,70 @@
+"""The pattern every explorer follows: controls above a figure that is recomputed and
+redrawn (as a PNG in an ``ipywidgets.Image``) whenever a control changes.
+
+Because the figure is an ordinary widget value, a notebook executed headlessly (the
+book's build, nbval, the tests) saves it in the widget state, so the static book shows
+the first figure, and tests can set a control's ``value`` and read what was computed.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as w
+from matplotlib.figure import Figure
+
+from .. import viz
+
+
+class FigureExplorer(w.VBox):
+    """Subclasses implement :meth:`compute` (read the controls, store results on ``self``)
+    and :meth:`draw` (fill a figure); :meth:`update` runs both and refreshes the image.
+
+    ``caption`` is an ``HTML`` line under the figure for numbers and formulas; ``error``
+    holds the last problem (e.g. an unparsable matrix) or ``""``.
+    """
+
+    figsize: tuple[float, float] = (9.0, 3.2)
+    dpi = 80
+
+    def __init__(self, controls, **kwargs):
+        self.figure = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
+        self.caption = w.HTML()
+        self.error = ""
+        self._holding = False
+        super().__init__([*controls, self.figure, self.caption], **kwargs)
+
+    def watch(self, *controls) -> None:
+        """Recompute whenever one of these controls' ``value`` changes."""
+        for control in controls:
+            control.observe(self._on_change, names="value")
+
+    def _on_change(self, _change=None) -> None:
+        if not self._holding:
+            self.update()
+
+    def update(self) -> None:
+        """Recompute from the controls and redraw; a ``ValueError`` is shown, not raised."""
+        try:
+            self.compute()
+        except ValueError as exc:
+            self.error = str(exc)
+            self.caption.value = f'<span style="color:#b00020">&#9888; {_escape(exc)}</span>'
+            return
+        self.error = ""
+        self.figure.value = viz.render_png(self.draw, self.figsize, self.dpi)
+        self.caption.value = self.describe()
+
+    def compute(self) -> None:
+        raise NotImplementedError
+
+    def draw(self, fig: Figure) -> None:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """HTML for the caption under the figure."""
+        return ""
+
+
+def _escape(text) -> str:
+    import html
+
+    return html.escape(str(text))

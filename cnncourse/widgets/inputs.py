@@ -1,0 +1,91 @@
+"""Where the convolution and pooling explorers get their input: a real photo, a digit,
+or a small matrix the learner types in."""
+
+from __future__ import annotations
+
+import functools
+
+import ipywidgets as w
+import numpy as np
+
+from .. import viz
+
+PHOTO_SIZE = 128  # pixels on the shorter side: detailed enough, fast to convolve
+
+
+@functools.cache
+def _photo(name: str) -> np.ndarray:
+    return viz.sample_photo(name, size=PHOTO_SIZE, gray=True)
+
+
+@functools.cache
+def _digit() -> np.ndarray:
+    from ..data import load_digits
+
+    return load_digits().train.x[0, :, :, 0]
+
+
+def parse_matrix(text: str) -> np.ndarray:
+    """Rows of numbers separated by spaces or commas, one row per line -> ``(H, W)`` float."""
+    rows = [line.replace(",", " ").split() for line in text.strip().splitlines() if line.strip()]
+    if not rows:
+        raise ValueError("the matrix is empty: type rows of numbers, one row per line")
+    if len({len(r) for r in rows}) != 1:
+        raise ValueError(f"every row needs the same number of values; got row lengths "
+                         f"{[len(r) for r in rows]}")
+    try:
+        return np.array([[float(v) for v in r] for r in rows])
+    except ValueError as exc:
+        raise ValueError(f"the matrix must hold numbers only ({exc})") from None
+
+
+def format_matrix(m) -> str:
+    """The text :func:`parse_matrix` reads back."""
+    return "\n".join(" ".join(f"{v:g}" for v in row) for row in np.asarray(m))
+
+
+class InputPicker:
+    """A ``source`` dropdown (photos, a digit, a typed matrix or the caller's own image)
+    and a ``matrix`` text area shown when the source is ``"matrix"``.
+
+    ``value()`` returns the chosen input as a 2-D float array ``(H, W)``.
+    """
+
+    def __init__(self, source: str = "matrix", matrix=None, image=None):
+        options = [("typed matrix", "matrix"), ("digit", "digit")]
+        options += [(f"photo: {name}", name) for name in viz.PHOTOS]
+        self.image = None
+        if image is not None:
+            img = np.asarray(image, dtype=float)
+            if img.ndim == 3:
+                img = img.mean(axis=-1)
+            if img.ndim != 2:
+                raise ValueError(f"image must be (H, W) or (H, W, C); got shape {np.shape(image)}")
+            self.image = img
+            options.insert(0, ("your image", "image"))
+            source = "image" if source == "matrix" and matrix is None else source
+        values = [v for _, v in options]
+        if source not in values:
+            raise ValueError(f"source must be one of {values}; got {source!r}")
+        self.source = w.Dropdown(options=options, value=source, description="input")
+        self.matrix = w.Textarea(value=format_matrix(matrix), description="matrix",
+                                 layout=w.Layout(width="22em", height="9em"))
+        self.source.observe(self._toggle, names="value")
+        self._toggle()
+
+    def _toggle(self, _change=None) -> None:
+        self.matrix.layout.display = "" if self.source.value == "matrix" else "none"
+
+    @property
+    def controls(self):
+        return [self.source, self.matrix]
+
+    def value(self) -> np.ndarray:
+        src = self.source.value
+        if src == "matrix":
+            return parse_matrix(self.matrix.value)
+        if src == "image":
+            return self.image
+        if src == "digit":
+            return _digit().astype(float)
+        return _photo(src).astype(float)

@@ -1,0 +1,107 @@
+"""Live training monitor: loss and accuracy curves redrawn while ``fit`` runs, for the
+NumPy trainer (pass the monitor in ``callbacks``) and for Keras
+(``callbacks=[monitor.keras_callback()]``)."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from .. import viz
+from .base import FigureExplorer
+
+
+class TrainingMonitor(FigureExplorer):
+    """A callback and a widget at once.
+
+    ``history`` holds per-epoch metrics (``loss``, ``accuracy``, ``val_loss``,
+    ``val_accuracy``), ``batches`` per-batch ``(epoch_position, loss, accuracy)``. The
+    figure is redrawn after every epoch and every ``update_every`` batches (0: only
+    after epochs).
+    """
+
+    figsize = (9.0, 3.0)
+
+    def __init__(self, epochs: int | None = None, update_every: int = 0):
+        self.epochs = epochs
+        self.update_every = update_every
+        self.status = w.HTML("waiting for <code>fit</code> to start")
+        self.history: dict[str, list[float]] = {}
+        self.batches: list[tuple[float, float, float]] = []
+        self._epoch = 0
+        self._batches_per_epoch: int | None = None
+        super().__init__([self.status])
+        self.update()
+
+    # ------------------------------------------------------------------ callback protocol
+
+    def on_train_begin(self, logs=None) -> None:
+        self.history, self.batches, self._epoch = {}, [], 0
+        self._batches_per_epoch = None
+        self.status.value = "training&hellip;"
+        self.update()
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self._epoch = epoch
+
+    def on_batch_end(self, batch, logs=None) -> None:
+        logs = logs or {}
+        if self._epoch == 0:
+            self._batches_per_epoch = batch + 1
+        per_epoch = self._batches_per_epoch or batch + 1
+        self.batches.append((self._epoch + (batch + 1) / per_epoch,
+                             float(logs.get("loss", float("nan"))),
+                             float(logs.get("accuracy", float("nan")))))
+        if self.update_every and (batch + 1) % self.update_every == 0:
+            self.update()
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self._epoch = epoch + 1
+        total = f"/{self.epochs}" if self.epochs else ""
+        numbers = ", ".join(f"{k} {v[-1]:.4f}" for k, v in self.history.items())
+        self.status.value = f"epoch {epoch + 1}{total}: {numbers}"
+        self.update()
+
+    def on_train_end(self, logs=None) -> None:
+        self.status.value = self.status.value.replace("epoch", "finished after epoch", 1)
+
+    def keras_callback(self):
+        """A ``keras.callbacks.Callback`` that forwards Keras' events to this monitor."""
+        import keras
+
+        monitor = self
+
+        class _Forward(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                if monitor.epochs is None:
+                    monitor.epochs = self.params.get("epochs")
+                monitor.on_train_begin(logs)
+
+            def on_epoch_begin(self, epoch, logs=None):
+                monitor.on_epoch_begin(epoch, logs)
+
+            def on_train_batch_end(self, batch, logs=None):
+                monitor.on_batch_end(batch, logs)
+
+            def on_epoch_end(self, epoch, logs=None):
+                monitor.on_epoch_end(epoch, {k: v for k, v in (logs or {}).items()
+                                             if k in ("loss", "accuracy", "val_loss",
+                                                      "val_accuracy")})
+
+            def on_train_end(self, logs=None):
+                monitor.on_train_end(logs)
+
+        return _Forward()
+
+    # ------------------------------------------------------------------ drawing
+
+    def compute(self) -> None:
+        pass
+
+    def draw(self, fig) -> None:
+        ax_loss, ax_acc = fig.subplots(1, 2)
+        viz.draw_history(ax_loss, ax_acc, self.history, self.batches)
+        if not self.history and not self.batches:
+            ax_loss.text(0.5, 0.5, "no data yet", ha="center", va="center",
+                         transform=ax_loss.transAxes, color="0.5")
