@@ -18,10 +18,10 @@ from .online import (
     load_fashion_mnist,
     load_mnist,
 )
-from .shapes import SHAPE_NAMES, Shapes, load_shapes, make_shapes, mask_boxes
+from .shapes import EXTRA_SHAPES, SHAPE_NAMES, Shapes, load_shapes, make_shapes, mask_boxes
 
 __all__ = [
-    "SAMPLE_IMAGES", "SHAPE_NAMES", "Dataset", "DatasetUnavailableError", "Shapes", "Split",
+    "EXTRA_SHAPES", "SAMPLE_IMAGES", "SHAPE_NAMES", "Dataset", "DatasetUnavailableError", "Shapes", "Split",
     "default_cache_dir", "describe_sample_images", "load_cifar10", "load_digits",
     "load_fashion_mnist", "load_mnist", "load_shapes", "make_shapes", "mask_boxes",
     "sample_image",

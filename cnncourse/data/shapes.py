@@ -15,6 +15,8 @@ import numpy as np
 from .digits import Dataset, Split, _stratified_split
 
 SHAPE_NAMES = ("circle", "square", "triangle", "star", "cross", "ring")
+# More shapes for new tasks, e.g. fine-tuning a network pretrained on SHAPE_NAMES.
+EXTRA_SHAPES = ("pentagon", "hexagon", "semicircle", "ellipse", "heart")
 
 _CHUNK = 4096  # images rendered at once: bounds the temporary arrays to ~20 MB each
 
@@ -52,6 +54,7 @@ def make_shapes(n: int, size: int = 32, seed: int = 0, classes=SHAPE_NAMES,
     fraction of ``size``, drawn uniformly from this range. noise: standard deviation of
     the Gaussian noise added to every pixel (then clipped to [0, 1]). gray: one channel
     instead of RGB. masks / boxes: also return segmentation masks / bounding boxes.
+    classes: names from :data:`SHAPE_NAMES` (the default) and :data:`EXTRA_SHAPES`.
     Returns a :class:`Shapes`. 100,000 images of 32x32 take a few seconds.
     """
     n = _positive_int(n, "n")
@@ -61,7 +64,8 @@ def make_shapes(n: int, size: int = 32, seed: int = 0, classes=SHAPE_NAMES,
     classes = tuple(classes)
     unknown = [c for c in classes if c not in _INSIDE]
     if not classes or unknown or len(set(classes)) != len(classes):
-        raise ValueError(f"classes must be distinct names from {SHAPE_NAMES}; got {classes!r}")
+        raise ValueError(f"classes must be distinct names from {SHAPE_NAMES + EXTRA_SHAPES}; "
+                         f"got {classes!r}")
     lo, hi = scale
     if not 0 < lo <= hi <= 0.5:
         raise ValueError(f"scale must be (low, high) with 0 < low <= high <= 0.5; got {scale!r}")
@@ -189,6 +193,14 @@ def _cross_inside(u, v, arm: float = 0.32):
     return ((au <= arm) & (av <= reach)) | ((av <= arm) & (au <= reach))
 
 
+def _heart_inside(u, v):
+    """Two discs side by side over a downward-pointing triangle."""
+    lobes = ((u - 0.4) ** 2 + (v + 0.3) ** 2 <= 0.42**2) | ((u + 0.4) ** 2 + (v + 0.3) ** 2
+                                                          <= 0.42**2)
+    tip = (v >= -0.3) & (v <= 0.95) & (np.abs(u) <= 0.8 * (0.95 - v) / 1.25)
+    return lobes | tip
+
+
 _INSIDE = {
     "circle": lambda u, v: u * u + v * v <= 1.0,
     "square": lambda u, v: _polygon_inside(u, v, 4),
@@ -196,6 +208,11 @@ _INSIDE = {
     "star": lambda u, v: _star_inside(u, v, 5, 0.45),
     "cross": _cross_inside,
     "ring": lambda u, v: (u * u + v * v <= 1.0) & (u * u + v * v >= 0.55**2),
+    "pentagon": lambda u, v: _polygon_inside(u, v, 5),
+    "hexagon": lambda u, v: _polygon_inside(u, v, 6),
+    "semicircle": lambda u, v: (u * u + v * v <= 1.0) & (v <= 0.2),
+    "ellipse": lambda u, v: u * u + (v / 0.5) ** 2 <= 1.0,
+    "heart": lambda u, v: _heart_inside(u, v),
 }
 
 
