@@ -299,7 +299,10 @@ def gradients(keras_model: keras.Model, net: nn.Sequential, x, y):
 
     x: ``(N, H, W, C)``; y: ``(N,)`` integer labels. Both models run in training mode
     (batch norm uses the batch statistics; dropout masks differ between the two, so
-    compare models without dropout). Returns ``(numpy_grads, keras_grads, names)``:
+    compare models without dropout). Where a ReLU's input is within float32 rounding of
+    0 the two sides may take different sides of the kink and legitimately disagree;
+    compare on inputs away from it (or with ``dtype=np.float64`` in :func:`to_numpy`).
+    Returns ``(numpy_grads, keras_grads, names)``:
     lists in Keras' ``trainable_weights`` order.
     """
     x = np.asarray(x, dtype=net.dtype)
