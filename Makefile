@@ -42,7 +42,8 @@ $(VENDOR): book/package-lock.json
 	rm -rf book/_vendor && mkdir -p book/_vendor/html-manager
 	cp -R book/node_modules/mathjax/es5 book/_vendor/mathjax
 	cp book/node_modules/requirejs/require.js book/_vendor/require.js
-	cp book/node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js book/_vendor/html-manager/
+	cd book/node_modules/@jupyter-widgets/html-manager/dist && \
+	  cp embed-amd.js *.woff *.woff2 *.ttf *.eot *.svg ../../../../_vendor/html-manager/
 	touch $@
 
 # Headless Chromium for tests/book/test_browser.py (Debian; needs root, as in CI).

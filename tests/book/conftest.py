@@ -1,0 +1,85 @@
+"""Fixtures for the book's tests: where the built HTML is, a local server, Chromium."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOK = ROOT / "book"
+CHAPTERS = BOOK / "chapters"
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def built_html() -> Path:
+    """``book/_build/html`` (or ``$CNNCOURSE_BOOK_HTML``, to test another build)."""
+    return Path(os.environ.get("CNNCOURSE_BOOK_HTML", BOOK / "_build" / "html"))
+
+
+def not_available(reason: str):
+    """Fail in CI, where everything must run; skip loudly elsewhere."""
+    if IN_CI:
+        pytest.fail(reason)
+    print(f"\n*** SKIPPED: {reason} ***")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def html_dir() -> Path:
+    html = built_html()
+    if not (html / "intro.html").is_file():
+        not_available(f"the book is not built ({html} has no intro.html): run `make book`")
+    return html
+
+
+@pytest.fixture(scope="session")
+def pages(html_dir) -> list[Path]:
+    """Every built HTML page, relative to the html folder (Sphinx's _sources excluded)."""
+    return sorted(p.relative_to(html_dir) for p in html_dir.rglob("*.html")
+                  if not p.relative_to(html_dir).parts[0].startswith("_"))
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(html_dir):
+    """``http://127.0.0.1:PORT/`` serving the built book."""
+    handler = functools.partial(_QuietHandler, directory=str(html_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _install_chromium() -> None:
+    subprocess.run(["apt-get", "update"], check=True, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, capture_output=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium, installed with apt-get where missing (as root: CI, containers)."""
+    if not Path(CHROMIUM).exists():
+        if (IN_CI or os.geteuid() == 0) and shutil.which("apt-get"):
+            try:
+                _install_chromium()
+            except subprocess.CalledProcessError as exc:
+                not_available(f"apt-get could not install chromium: {exc.stderr!r:.300}")
+        else:
+            not_available(f"{CHROMIUM} is missing; install it with "
+                          "`apt-get update && apt-get install -y chromium` (or `make chromium`)")
+    return CHROMIUM
