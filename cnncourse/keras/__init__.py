@@ -6,9 +6,15 @@ Importing this package imports TensorFlow (quietly: see :mod:`cnncourse.keras._t
 - :mod:`~cnncourse.keras.models`: ``seed_cnn``, ``lenet5``, VGG / ResNet / Inception /
   DenseNet / MobileNet blocks and small models, FCN segmenter, 1D CNN, box regressor
 - :mod:`~cnncourse.keras.layers`: ``SpatialTransformer``
+- :mod:`~cnncourse.keras.train`: ``train`` (here the function), ``device_report``,
+  ``make_dataset``, ``augmentation``, ``seed_everything``, ``use_mixed_precision``,
+  ``LiveCurves``
+- :mod:`~cnncourse.keras.bridge`: ``to_numpy`` / ``to_keras`` / ``copy_weights`` and parity
+- :mod:`~cnncourse.keras.pretrained`: ``load_pretrained`` (offline), ``imagenet_model``
 """
 
 from ._tf import import_log
+from .bridge import compare_gradients, compare_outputs, copy_weights, to_keras, to_numpy
 from .layers import SpatialTransformer, affine_grid_sample
 from .models import (
     box_regressor,
@@ -31,11 +37,60 @@ from .models import (
     transition_block,
     vgg_block,
 )
+from .pretrained import PretrainedUnavailableError, imagenet_model, load_pretrained, shapes_cnn
+from .train import (
+    DeviceReport,
+    LiveCurves,
+    StopAtAccuracy,
+    augmentation,
+    device_report,
+    get_strategy,
+    make_dataset,
+    seed_everything,
+    train,
+    use_mixed_precision,
+)
 
 __all__ = [
-    "SpatialTransformer", "affine_grid_sample", "box_regressor", "conv1d_classifier",
-    "conv_bn_relu", "count_macs", "dense_block", "fcn_segmenter", "import_log",
-    "inception_block", "lenet5", "residual_block", "seed_cnn", "separable_block",
-    "small_densenet", "small_inception", "small_mobilenet", "small_resnet", "small_vgg",
-    "stn_classifier", "transition_block", "vgg_block",
+    "DeviceReport",
+    "LiveCurves",
+    "PretrainedUnavailableError",
+    "SpatialTransformer",
+    "StopAtAccuracy",
+    "affine_grid_sample",
+    "augmentation",
+    "box_regressor",
+    "compare_gradients",
+    "compare_outputs",
+    "conv1d_classifier",
+    "conv_bn_relu",
+    "copy_weights",
+    "count_macs",
+    "dense_block",
+    "device_report",
+    "fcn_segmenter",
+    "get_strategy",
+    "imagenet_model",
+    "import_log",
+    "inception_block",
+    "lenet5",
+    "load_pretrained",
+    "make_dataset",
+    "residual_block",
+    "seed_cnn",
+    "seed_everything",
+    "separable_block",
+    "shapes_cnn",
+    "small_densenet",
+    "small_inception",
+    "small_mobilenet",
+    "small_resnet",
+    "small_vgg",
+    "stn_classifier",
+    "to_keras",
+    "to_numpy",
+    "train",
+    "transition_block",
+    "use_mixed_precision",
+    "vgg_block",
 ]
