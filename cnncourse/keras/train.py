@@ -221,48 +221,65 @@ def _as_dataset(data, batch_size, shuffle, seed, augment, name) -> tf.data.Datas
 # --------------------------------------------------------------------------- callbacks
 
 
-class LiveCurves(keras.callbacks.Callback):
-    """Sends the training metrics to a live plot while Keras trains.
+_PROTOCOL = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
-    monitor: anything with ``update(step, logs)`` (the live training-curve widget of
-    :mod:`cnncourse.widgets`) or a plain function ``f(step, logs)``. every: ``"epoch"``
-    sends ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` after each epoch
-    (``step`` = epoch number from 1); ``"batch"`` also sends the running training
-    metrics after each batch (``step`` = fractional epoch, e.g. 2.25).
-    ``history`` keeps every update as ``(step, logs)``.
+
+class LiveCurves(keras.callbacks.Callback):
+    """Feeds Keras' training metrics to a live plot while Keras trains.
+
+    monitor: either an object with the callback methods that ``cnncourse.nn``'s ``fit``
+    calls (``on_train_begin(logs)``, ``on_epoch_begin(epoch, logs)``,
+    ``on_batch_end(batch, logs)``, ``on_epoch_end(epoch, logs)``, ``on_train_end(logs)``;
+    any subset), such as the live training-curve widget
+    ``cnncourse.widgets.TrainingMonitor``, so the NumPy engine and Keras drive the same
+    plot; or a plain function ``f(step, logs)``, called after every epoch (``step`` = the
+    epoch number from 1) and, with ``every="batch"``, after every batch too (``step`` =
+    fractional epoch, e.g. 2.25). ``history`` keeps every epoch's ``(epoch, logs)``.
     """
 
     def __init__(self, monitor, every: str = "epoch"):
         super().__init__()
         if every not in ("epoch", "batch"):
             raise ValueError(f'every must be "epoch" or "batch"; got {every!r}')
-        update = getattr(monitor, "update", monitor)
-        if not callable(update):
-            raise TypeError("monitor must have an update(step, logs) method or be callable; "
-                            f"got {type(monitor).__name__}")
-        self._update = update
-        self.every = every
-        self.history: list[tuple[float, dict]] = []
-        self._epoch = 0
-        self._steps = None
+        self._methods = {m: getattr(monitor, m) for m in _PROTOCOL if hasattr(monitor, m)}
+        if not self._methods and not callable(monitor):
+            raise TypeError(f"monitor must have callback methods ({', '.join(_PROTOCOL)}) or be "
+                            f"a function f(step, logs); got {type(monitor).__name__}")
+        self.monitor, self.every = monitor, every
+        self.history: list[tuple[int, dict]] = []
+        self._epoch, self._steps = 0, None
 
-    def _send(self, step, logs):
-        logs = {k: float(v) for k, v in (logs or {}).items()}
-        self.history.append((step, logs))
-        self._update(step, logs)
+    def _forward(self, method, *args):
+        if method in self._methods:
+            self._methods[method](*args)
 
     def on_train_begin(self, logs=None):
-        self._steps = self.params.get("steps") if self.params else None
+        self._steps = (self.params or {}).get("steps")
+        self._forward("on_train_begin", _floats(logs))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        self._forward("on_epoch_begin", epoch, _floats(logs))
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.every == "batch" and self._steps:
-            self._send(self._epoch + (batch + 1) / self._steps, logs)
+        logs = _floats(logs)
+        self._forward("on_batch_end", batch, logs)
+        if not self._methods and self.every == "batch" and self._steps:
+            self.monitor(self._epoch + (batch + 1) / self._steps, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        self._send(epoch + 1, logs)
+        logs = _floats(logs)
+        self.history.append((epoch + 1, logs))
+        self._forward("on_epoch_end", epoch, logs)
+        if not self._methods:
+            self.monitor(epoch + 1, logs)
+
+    def on_train_end(self, logs=None):
+        self._forward("on_train_end", _floats(logs))
+
+
+def _floats(logs) -> dict:
+    return {k: float(v) for k, v in (logs or {}).items()}
 
 
 class StopAtAccuracy(keras.callbacks.Callback):
