@@ -8,13 +8,32 @@ the first figure, and tests can set a control's ``value`` and read what was comp
 
 from __future__ import annotations
 
+import base64
+
 import ipywidgets as w
 from matplotlib.figure import Figure
 
 from .. import viz
 
 
-class FigureExplorer(w.VBox):
+class StaticFallback:
+    """Adds a static view to a widget's display data, next to the live widget view.
+
+    Front ends that cannot run widgets (nbconvert, GitHub, an executed notebook opened
+    without its widget state) show :meth:`fallback` (e.g. the current figure as a PNG)
+    instead of an empty box; the book and JupyterLab still show the live widget.
+    """
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle.update(self.fallback())
+        return bundle
+
+    def fallback(self) -> dict:
+        return {"text/plain": f"<{type(self).__name__}: interactive, run it in Jupyter>"}
+
+
+class FigureExplorer(StaticFallback, w.VBox):
     """Subclasses implement :meth:`compute` (read the controls, store results on ``self``)
     and :meth:`draw` (fill a figure); :meth:`update` runs both and refreshes the image.
 
@@ -52,6 +71,12 @@ class FigureExplorer(w.VBox):
         self.error = ""
         self.figure.value = viz.render_png(self.draw, self.figsize, self.dpi)
         self.caption.value = self.describe()
+
+    def fallback(self) -> dict:
+        bundle = super().fallback()
+        if self.figure.value:
+            bundle["image/png"] = base64.b64encode(self.figure.value).decode("ascii")
+        return bundle
 
     def compute(self) -> None:
         raise NotImplementedError

@@ -61,7 +61,7 @@ class ConvolutionExplorer(FigureExplorer):
     ``padding``.
     """
 
-    def __init__(self, source: str = "matrix", kernel: str = "sobel x (vertical edges)",
+    def __init__(self, source: str | None = None, kernel: str = "sobel x (vertical edges)",
                  stride: int = 1, padding="valid", image=None, matrix=None):
         self.picker = InputPicker(source, EDGE_MATRIX if matrix is None else matrix, image)
         if kernel not in KERNELS:
@@ -124,9 +124,8 @@ class ConvolutionExplorer(FigureExplorer):
         self.update()
 
     def _on_size(self, change) -> None:
-        current = self.kernel_values()
-        if self.preset.value != "custom":
-            current = KERNELS[self.preset.value]
+        preset = self.preset.value
+        current = KERNELS[preset] if preset != "custom" else self._cell_values()
         self._build_cells(fit_kernel(current, change["new"]))
         if not self._holding:
             self.update()
@@ -136,14 +135,20 @@ class ConvolutionExplorer(FigureExplorer):
             return
         preset = self.preset.value
         if preset != "custom" and not np.allclose(
-                self.kernel_values(), fit_kernel(KERNELS[preset], self.size.value), atol=1e-4):
+                self._cell_values(), fit_kernel(KERNELS[preset], self.size.value), atol=1e-4):
             self._holding = True
             self.preset.value = "custom"
             self._holding = False
         self.update()
 
     def kernel_values(self) -> np.ndarray:
-        """The kernel as typed in the cells, ``(K, K)``."""
+        """The kernel, ``(K, K)``: the exact preset (the cells show it rounded to 4
+        decimals), or the values typed in the cells when the preset is ``"custom"``."""
+        if self.preset.value != "custom":
+            return fit_kernel(KERNELS[self.preset.value], self.size.value)
+        return self._cell_values()
+
+    def _cell_values(self) -> np.ndarray:
         k = math.isqrt(len(self.cells))
         return np.array([c.value for c in self.cells], dtype=float).reshape(k, k)
 

@@ -35,7 +35,8 @@ def _keras_layer_outputs(model, x) -> dict[str, np.ndarray]:
     layers = [layer for layer in model.layers if len(layer.output.shape) == 4]
     if not layers:
         return {}
-    probe = keras.Model(inputs=model.inputs, outputs=[layer.output for layer in layers])
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    probe = keras.Model(inputs=inputs, outputs=[layer.output for layer in layers])
     values = probe(x, training=False)
     if not isinstance(values, list | tuple):
         values = [values]

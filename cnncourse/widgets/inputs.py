@@ -46,12 +46,13 @@ def format_matrix(m) -> str:
 
 class InputPicker:
     """A ``source`` dropdown (photos, a digit, a typed matrix or the caller's own image)
-    and a ``matrix`` text area shown when the source is ``"matrix"``.
+    and a ``matrix`` text area shown when the source is ``"matrix"``. ``source=None``
+    picks the caller's ``image`` when given, else the typed matrix.
 
     ``value()`` returns the chosen input as a 2-D float array ``(H, W)``.
     """
 
-    def __init__(self, source: str = "matrix", matrix=None, image=None):
+    def __init__(self, source: str | None = None, matrix=None, image=None):
         options = [("typed matrix", "matrix"), ("digit", "digit")]
         options += [(f"photo: {name}", name) for name in viz.PHOTOS]
         self.image = None
@@ -63,7 +64,8 @@ class InputPicker:
                 raise ValueError(f"image must be (H, W) or (H, W, C); got shape {np.shape(image)}")
             self.image = img
             options.insert(0, ("your image", "image"))
-            source = "image" if source == "matrix" and matrix is None else source
+        if source is None:
+            source = "matrix" if image is None else "image"
         values = [v for _, v in options]
         if source not in values:
             raise ValueError(f"source must be one of {values}; got {source!r}")

@@ -25,7 +25,7 @@ class PoolingExplorer(FigureExplorer):
     ``"sum"``), ``pool_size``, ``stride``.
     """
 
-    def __init__(self, source: str = "matrix", mode: str = "max", pool_size: int = 2,
+    def __init__(self, source: str | None = None, mode: str = "max", pool_size: int = 2,
                  stride: int | None = None, image=None, matrix=None):
         self.picker = InputPicker(source, POOL_MATRIX if matrix is None else matrix, image)
         self.mode = w.ToggleButtons(options=[("max", "max"), ("average", "avg"), ("sum", "sum")],

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import ipywidgets as w
 
+from .base import StaticFallback
+
 
 @dataclass(frozen=True)
 class Question:
@@ -27,7 +29,7 @@ class Question:
                              f"got {self.answer}")
 
 
-class Quiz(w.VBox):
+class Quiz(StaticFallback, w.VBox):
     """Questions with radio buttons and a *Check* button each.
 
     ``choices[i]`` (``RadioButtons``), ``buttons[i]`` and ``feedback[i]`` (``HTML``) belong
@@ -78,6 +80,14 @@ class Quiz(w.VBox):
             '<span style="color:#b00020">&#10008; Not quite &mdash; think again, or open '
             "the answers below.</span>")
         return right
+
+    def fallback(self) -> dict:
+        """The questions and options as HTML (no answers), for front ends without widgets."""
+        items = "".join(
+            f"<li><b>{html.escape(q.prompt)}</b><ul>"
+            + "".join(f"<li>{html.escape(o)}</li>" for o in q.options) + "</ul></li>"
+            for q in self.questions)
+        return {**super().fallback(), "text/html": f"<ol>{items}</ol>"}
 
     @property
     def score(self) -> int:

@@ -26,17 +26,27 @@ class TrainingMonitor(FigureExplorer):
         self.update_every = update_every
         self.status = w.HTML("waiting for <code>fit</code> to start")
         self.history: dict[str, list[float]] = {}
-        self.batches: list[tuple[float, float, float]] = []
+        self.steps_per_epoch: int | None = None
+        self._raw: list[tuple[int, int, float, float]] = []  # (epoch, batch, loss, accuracy)
         self._epoch = 0
-        self._batches_per_epoch: int | None = None
         super().__init__([self.status])
         self.update()
 
     # ------------------------------------------------------------------ callback protocol
 
+    @property
+    def batches(self) -> list[tuple[float, float, float]]:
+        """``(epoch_position, loss, accuracy)`` per batch; batch ``b`` of epoch ``e`` sits
+        at ``e + (b + 1) / n``, ``n`` the batches per epoch (``steps_per_epoch``, or as
+        counted in the first epoch so far)."""
+        counts: dict[int, int] = {}
+        for e, b, _, _ in self._raw:
+            counts[e] = max(counts.get(e, 0), b + 1)
+        n = self.steps_per_epoch or counts.get(0, 1)
+        return [(e + (b + 1) / n, loss, acc) for e, b, loss, acc in self._raw]
+
     def on_train_begin(self, logs=None) -> None:
-        self.history, self.batches, self._epoch = {}, [], 0
-        self._batches_per_epoch = None
+        self.history, self._raw, self._epoch = {}, [], 0
         self.status.value = "training&hellip;"
         self.update()
 
@@ -45,12 +55,8 @@ class TrainingMonitor(FigureExplorer):
 
     def on_batch_end(self, batch, logs=None) -> None:
         logs = logs or {}
-        if self._epoch == 0:
-            self._batches_per_epoch = batch + 1
-        per_epoch = self._batches_per_epoch or batch + 1
-        self.batches.append((self._epoch + (batch + 1) / per_epoch,
-                             float(logs.get("loss", float("nan"))),
-                             float(logs.get("accuracy", float("nan")))))
+        self._raw.append((self._epoch, batch, float(logs.get("loss", float("nan"))),
+                          float(logs.get("accuracy", float("nan")))))
         if self.update_every and (batch + 1) % self.update_every == 0:
             self.update()
 
@@ -76,6 +82,7 @@ class TrainingMonitor(FigureExplorer):
             def on_train_begin(self, logs=None):
                 if monitor.epochs is None:
                     monitor.epochs = self.params.get("epochs")
+                monitor.steps_per_epoch = self.params.get("steps") or None
                 monitor.on_train_begin(logs)
 
             def on_epoch_begin(self, epoch, logs=None):

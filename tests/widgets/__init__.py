@@ -1,0 +1,1 @@
+"""Headless tests of cnncourse.widgets: set control values, assert what was computed."""
