@@ -91,6 +91,25 @@ def test_shapes_area_ordering_matches_geometry():
     np.testing.assert_allclose(mean, [np.pi * r2, 2 * r2, 3 * np.sqrt(3) / 4 * r2], rtol=0.03)
 
 
+def test_extra_shapes_areas_match_geometry():
+    """The shapes kept for new tasks: pentagon and hexagon inscribed in the circle of
+    radius r ((5/2) sin 72 and (3/2) sqrt 3, times r^2), the disk below v = 0.2
+    (pi/2 + 0.2 sqrt(0.96) + asin 0.2) and a 2:1 ellipse (pi/2)."""
+    names = ("pentagon", "hexagon", "semicircle", "ellipse")
+    s = data.make_shapes(400, size=64, seed=3, noise=0.0, scale=(0.4, 0.4), masks=True,
+                         classes=names)
+    area = (s.masks > 0).sum(axis=(1, 2))
+    mean = [area[s.y == k].mean() for k in range(4)]
+    r2 = (0.4 * 64) ** 2
+    expected = [2.5 * np.sin(np.radians(72)), 1.5 * np.sqrt(3),
+                np.pi / 2 + 0.2 * np.sqrt(0.96) + np.arcsin(0.2), np.pi / 2]
+    np.testing.assert_allclose(mean, np.array(expected) * r2, rtol=0.03)
+    assert set(data.EXTRA_SHAPES) == {*names, "heart"}
+    assert not set(data.EXTRA_SHAPES) & set(data.SHAPE_NAMES)
+    heart = data.make_shapes(5, size=32, classes=("heart",), masks=True, seed=0)
+    assert (heart.masks > 0).sum(axis=(1, 2)).min() > 50
+
+
 def test_shapes_gray_subset_and_load_shapes():
     s = data.make_shapes(20, size=28, gray=True, classes=("star", "ring"), seed=0)
     assert s.x.shape == (20, 28, 28, 1) and set(s.y) == {0, 1}
