@@ -1,6 +1,7 @@
 """Training helpers: device report, mixed precision, tf.data, augmentation, seeding,
 callbacks, strategies and the quiet TensorFlow import."""
 
+import json
 import subprocess
 import sys
 
@@ -219,13 +220,45 @@ def test_train_errors():
         T_MOD.train(_small, x, epochs=1)
 
 
+MIRRORED = """
+import json
+import numpy as np
+import cnncourse.keras as k
+from cnncourse.keras._tf import keras, tf
+from tensorflow.python.framework import config as op_config
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+k.seed_everything(0, deterministic=True)
+strategy = k.get_strategy(["/cpu:0", "/cpu:1"])
+x = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
+y = np.arange(64) % 10
+small = lambda: keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(10, activation="softmax")])
+h = k.train(small, (x, y), epochs=2, batch_size=8, strategy=strategy, mixed_precision=False)
+try:
+    k.train(small(), (x, y), epochs=1, strategy=strategy)
+    refused = False
+except ValueError as err:
+    refused = "strategy.scope()" in str(err)
+print(json.dumps({"kind": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync,
+                  "deterministic": op_config.is_op_determinism_enabled(),
+                  "epochs": len(h.history["loss"]), "refused": refused,
+                  "log_lines": len(k.import_log())}))
+"""
+
+
 @pytest.mark.slow
-def test_import_is_quiet():
-    code = "import cnncourse.keras as k; print(len(k.import_log()))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300, check=True)
-    assert out.stderr == ""
-    assert out.stdout.strip().isdigit()
+def test_quiet_import_determinism_and_mirrored_strategy_in_a_fresh_process():
+    """Two logical CPUs stand in for two GPUs: MirroredStrategy with 2 replicas trains,
+    op determinism switches on, and importing TensorFlow prints nothing to stderr."""
+    out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["kind"] == "MirroredStrategy" and result["replicas"] == 2
+    assert result["deterministic"] and result["refused"] and result["epochs"] == 2
+    noise = [line for line in out.stderr.splitlines() if line.strip()]
+    assert noise == [], noise[:5]
 
 
 def test_train_function_is_exported():
