@@ -70,7 +70,8 @@ class ConvolutionExplorer(FigureExplorer):
                                  description="kernel")
         k = KERNELS[kernel].shape[0]
         self.size = w.ToggleButtons(options=[("3x3", 3), ("5x5", 5)], value=k,
-                                    description="size", style={"button_width": "4em"})
+                                    description="size", style={"button_width": "4em"},
+                                    layout=w.Layout(width="auto"))
         self.cells: list[w.FloatText] = []
         self.grid = w.GridBox(layout=w.Layout(grid_gap="2px", margin="0 0 0 90px"))
         self.flip = w.Checkbox(value=False, description="flip kernel (true convolution)",

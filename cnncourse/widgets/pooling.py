@@ -30,7 +30,8 @@ class PoolingExplorer(FigureExplorer):
         self.picker = InputPicker(source, POOL_MATRIX if matrix is None else matrix, image)
         self.mode = w.ToggleButtons(options=[("max", "max"), ("average", "avg"), ("sum", "sum")],
                                     value=mode, description="pooling",
-                                    style={"button_width": "5.5em"})
+                                    style={"button_width": "6.5em"},
+                                    layout=w.Layout(width="auto"))
         self.pool_size = w.IntSlider(value=pool_size, min=1, max=4, description="window")
         self.stride = w.IntSlider(value=stride or pool_size, min=1, max=4, description="stride")
         controls = [w.HBox(self.picker.controls), self.mode,
