@@ -61,7 +61,7 @@ def test_fine_tuning_on_50_examples_beats_random_weights():
     tuned = _fine_tune(pretrained.load_pretrained(num_classes=5, seed=0), train, test, 1e-3, 0)
     frozen = _fine_tune(pretrained.load_pretrained(num_classes=5, freeze=True, seed=0), train,
                         test, 1e-2, 0)
-    # chance is 0.2; measured 0.32 (all layers tuned), 0.46 (frozen body), 0.20 (scratch)
+    # chance is 0.2; measured 0.38 (all layers tuned), 0.47 (frozen body), 0.18 (scratch)
     assert tuned > scratch + 0.08, (tuned, scratch)
     assert frozen > scratch + 0.15, (frozen, scratch)
 
