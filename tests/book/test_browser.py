@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from .conftest import BOOK
-from .pagescan import refs, widget_views
+from .pagescan import refs, widget_state, widget_views
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +67,10 @@ def _check_page(browser, server, html_dir, page: Path) -> list[str]:
         if not tab.locator(".jupyter-widgets select, .jupyter-widgets input, "
                            ".jupyter-widgets button").count():
             problems.append("no widget controls on the page")
+        figures = [m for m in widget_state(html_dir / page).values()
+                   if m["model_name"] == "ImageModel"]
+        if figures and not tab.locator(".jupyter-widgets img").count():
+            problems.append("widget figures are in the state but none is drawn")
         if "Loading widget..." in tab.inner_text("body") or tab.locator(
                 ".widget-error, .jupyter-widgets-error-widget").count():
             problems.append("a widget failed to render")
