@@ -170,9 +170,9 @@ def make_dataset(x, y=None, batch_size: int = 32, shuffle: bool = False, seed: i
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if augment is not None:
-        def apply(*batch):
-            images = augment(batch[0], training=True)
-            return images if y is None else (images, batch[1])
+        def apply(images, *labels):  # labels: () when y is None, else (y_batch,)
+            images = augment(images, training=True)
+            return (images, *labels) if labels else images
 
         ds = ds.map(apply, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -79,12 +79,14 @@ def test_batch_norm_and_padding_convert():
     model = keras.Sequential([
         keras.Input((12, 12, 3)), keras.layers.ZeroPadding2D(1),
         keras.layers.Conv2D(4, 3, use_bias=False), keras.layers.BatchNormalization(),
-        keras.layers.ReLU(), keras.layers.GlobalAveragePooling2D(),
+        keras.layers.ReLU(), keras.layers.GlobalAveragePooling2D(), keras.layers.Dropout(0.5),
         keras.layers.Dense(3, activation="softmax")])
     bn = model.layers[2]
     bn.set_weights([np.full(4, 1.5), np.full(4, 0.1), np.full(4, 0.2), np.full(4, 2.0)])
     net = bridge.to_numpy(model)
     assert isinstance(net.layers[0], nn.Conv2D) and net.layers[0].padding == 1
+    assert [type(layer).__name__ for layer in net.layers] == [
+        "Conv2D", "BatchNorm", "Activation", "GlobalAvgPool2D", "Dropout", "Dense"]
     x = np.random.default_rng(5).normal(size=(4, 12, 12, 3)).astype(np.float32)
     assert bridge.compare_outputs(model, net, x) < 1e-5
 

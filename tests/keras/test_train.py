@@ -115,6 +115,8 @@ def test_augmentation_changes_training_batches_only():
     bx, by = next(iter(ds))
     assert bx.shape == x.shape and not np.allclose(bx.numpy(), x)
     np.testing.assert_array_equal(by.numpy(), y)
+    images_only = next(iter(T_MOD.make_dataset(x, batch_size=8, augment=aug)))
+    assert images_only.shape == x.shape
     assert T_MOD.augmentation(flip=None, rotation=0, zoom=0, translation=0).layers == []
 
 
