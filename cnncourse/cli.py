@@ -161,8 +161,7 @@ def cmd_doctor(args) -> int:
         except ImportError:
             print(f"{name:<11} not installed")
     try:
-        # Only here, so `import cnncourse.cli` stays light; imported quietly (no C++ log noise).
-        from cnncourse.keras._tf import tf
+        tf = _tensorflow()
     except ImportError:
         print("tensorflow  not installed")
         return 0
@@ -170,6 +169,16 @@ def cmd_doctor(args) -> int:
     gpus = tf.config.list_physical_devices("GPU")
     print(f"gpu         {', '.join(g.name for g in gpus) if gpus else 'none visible'}")
     return 0
+
+
+def _tensorflow():
+    """TensorFlow, imported only when doctor needs it (so `import cnncourse.cli` stays light)
+    and quietly, without its C++ start-up log; one already imported is used as it is."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    from cnncourse.keras._tf import tf
+
+    return tf
 
 
 def main(argv=None) -> int:
