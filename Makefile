@@ -55,6 +55,7 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/conv_numpy_vs_tensorflow.py
+	$(BIN)/python benchmarks/keras_throughput.py
 
 release: $(STAMP)
 	$(BIN)/cnncourse release
