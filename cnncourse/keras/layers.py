@@ -87,7 +87,8 @@ class SpatialTransformer(keras.layers.Layer):
             raise ValueError(f"SpatialTransformer expects images (N, H, W, C); got {input_shape}")
         if self.localization is None:
             self.localization = default_localization(tuple(input_shape[1:]))
-        self.localization.build(input_shape)
+        if not self.localization.built:
+            self.localization.build((None, *input_shape[1:]))
 
     def theta(self, images):
         """The affine transforms for ``images``: ``(N, 2, 3)``."""

@@ -137,6 +137,54 @@ def test_spatial_transformer_starts_as_identity():
     np.testing.assert_allclose(np.asarray(stn(x)), x, atol=1e-5)
 
 
+def test_affine_grid_sample_shifts_by_exact_pixels():
+    from cnncourse.keras.layers import affine_grid_sample
+
+    x = np.random.default_rng(2).random((2, 5, 6, 3)).astype(np.float32)
+
+    def sample(tx, ty=0.0, size=None):
+        theta = np.tile(np.array([[1, 0, tx], [0, 1, ty]], np.float32), (2, 1, 1))
+        return np.asarray(affine_grid_sample(x, theta, size))
+
+    # Normalised coordinates span W - 1 = 5 pixel steps over [-1, 1]: tx = 2/5 is one pixel,
+    # so output column j reads input column j + 1 and the last column falls outside (zeros).
+    out = sample(2 / 5)
+    np.testing.assert_allclose(out[:, :, :-1], x[:, :, 1:], atol=1e-5)
+    np.testing.assert_allclose(out[:, :, -1], 0, atol=1e-6)
+    # Half a pixel: bilinear interpolation averages the two neighbours.
+    np.testing.assert_allclose(sample(1 / 5)[:, :, :-1], (x[:, :, :-1] + x[:, :, 1:]) / 2,
+                               atol=1e-5)
+    # One row down (H - 1 = 4 steps): ty = 2/4.
+    np.testing.assert_allclose(sample(0, 2 / 4)[:, :-1], x[:, 1:], atol=1e-5)
+    # A larger output grid of the identity still hits the four corners exactly.
+    big = sample(0, 0, (9, 11))
+    assert big.shape == (2, 9, 11, 3)
+    np.testing.assert_allclose(big[:, [0, 0, -1, -1], [0, -1, 0, -1]],
+                               x[:, [0, 0, -1, -1], [0, -1, 0, -1]], atol=1e-5)
+
+
+def test_spatial_transformer_is_trainable():
+    """The loss reaches the localisation net through the bilinear sampler."""
+    from cnncourse.keras._tf import tf
+
+    stn = M.SpatialTransformer()
+    x = tf.constant(np.random.default_rng(3).random((2, 28, 28, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(stn(x)[:, :, :14] ** 2)  # asks for a shift: left half brighter
+    grads = tape.gradient(loss, stn.trainable_weights)
+    last_kernel = grads[-2]  # Dense(6): starts at zero, so only the gradient can move it
+    assert np.abs(np.asarray(last_kernel)).max() > 0
+    assert stn.compute_output_shape((None, 28, 28, 1)) == (None, 28, 28, 1)
+
+
+def test_stn_classifier_saves_and_loads(tmp_path):
+    model = M.stn_classifier()
+    x = np.random.default_rng(4).random((2, 28, 28, 1)).astype(np.float32)
+    model.save(tmp_path / "stn.keras")
+    again = keras.models.load_model(tmp_path / "stn.keras")
+    np.testing.assert_array_equal(np.asarray(again(x)), np.asarray(model(x)))
+
+
 def test_count_macs_seed_cnn():
     # conv1 26*26*9*32, conv2 11*11*9*32*64, conv3 3*3*9*64*64, dense 576*64, out 64*10
     assert M.count_macs(M.seed_cnn()) == 194688 + 2230272 + 331776 + 36864 + 640
