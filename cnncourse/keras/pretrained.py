@@ -13,6 +13,7 @@ given machine). It holds the weight arrays in Keras order plus the recipe that m
 from __future__ import annotations
 
 import json
+import urllib.error
 from pathlib import Path
 
 import numpy as np
@@ -107,10 +108,12 @@ def _existing(path) -> Path:
 
 def imagenet_model(name: str = "MobileNetV2", **kwargs) -> keras.Model:
     """A ``keras.applications`` model (``"MobileNetV2"``, ``"ResNet50"``, ``"VGG16"``,
-    ...) with ImageNet weights, downloaded once into Keras' cache (``~/.keras/models``).
+    ``"InceptionV3"``, ``"EfficientNetB0"``, ...) with ImageNet weights, downloaded once
+    into Keras' cache (``$KERAS_HOME/models``, by default ``~/.keras/models``).
 
     kwargs go to the constructor (``include_top``, ``input_shape``, ...). Offline, raises
-    :class:`PretrainedUnavailableError` naming the file and the offline alternative.
+    :class:`PretrainedUnavailableError` saying what was tried, where the cache is and
+    what to use instead.
     """
     builder = getattr(keras.applications, name, None)
     if not callable(builder):
@@ -118,15 +121,27 @@ def imagenet_model(name: str = "MobileNetV2", **kwargs) -> keras.Model:
         raise ValueError(f"unknown keras.applications model {name!r}; one of {known}")
     try:
         return builder(weights="imagenet", **kwargs)
-    except Exception as err:  # Keras raises plain Exception for failed downloads
-        text = str(err)
-        if not any(s in text for s in ("URL fetch failure", "urlopen", "Name or service",
-                                       "Network is unreachable", "Temporary failure",
-                                       "Connection", "timed out")):
+    except Exception as err:
+        if not _is_network_error(err):
             raise
+        from cnncourse.data import default_cache_dir
+
         raise PretrainedUnavailableError(
-            f"the ImageNet weights of {name} are not in Keras' cache and could not be "
-            f"downloaded ({text.splitlines()[0] if text else type(err).__name__}). Connect "
-            "once to cache them (~/.keras/models), or use the offline "
-            "cnncourse.keras.load_pretrained() (a small CNN pretrained on synthetic shapes)"
+            f"the ImageNet weights of {name} are not in Keras' cache "
+            f"({default_cache_dir() / 'models'}) and downloading them failed: {err}. "
+            "Connect once to cache them, or work offline with "
+            "cnncourse.keras.load_pretrained() (a small CNN pretrained on synthetic shapes, "
+            "shipped with the package)"
         ) from err
+
+
+def _is_network_error(err: BaseException) -> bool:
+    """Keras' get_file turns a failed download into a plain ``Exception`` raised while
+    handling the ``URLError``; look for that, or an ``OSError``, along the chain."""
+    seen = err
+    while seen is not None:
+        if isinstance(seen, urllib.error.URLError | ConnectionError | TimeoutError) \
+                or str(seen).startswith("URL fetch failure"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

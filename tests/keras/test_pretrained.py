@@ -79,3 +79,28 @@ def test_imagenet_offline_message(monkeypatch):
         pretrained.imagenet_model("MobileNetV2", input_shape=(96, 96, 3), include_top=False)
     with pytest.raises(ValueError, match=r"unknown keras\.applications model 'LeNet'"):
         pretrained.imagenet_model("LeNet")
+
+
+def test_imagenet_offline_through_the_real_download_path(monkeypatch):
+    """No network at all: Keras' own get_file fails, and the error says so clearly."""
+    import socket
+
+    from cnncourse.data import default_cache_dir
+
+    cached = list((default_cache_dir() / "models").glob("mobilenet_v2_weights_*0.35_96_no_top*"))
+    if cached:
+        pytest.skip(f"the weights are cached ({cached[0]}), so nothing would be downloaded")
+
+    def refuse(*args, **kwargs):
+        raise OSError("network disabled in tests")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    with pytest.raises(pretrained.PretrainedUnavailableError) as err:
+        pretrained.imagenet_model("MobileNetV2", input_shape=(96, 96, 3), alpha=0.35,
+                                  include_top=False)
+    message = str(err.value)
+    assert "https://" in message and "network disabled in tests" in message
+    assert str(default_cache_dir() / "models") in message
+    assert "cnncourse.keras.load_pretrained()" in message
+
