@@ -86,8 +86,8 @@ def draw_image(ax, img, title: str | None = None, cmap: str = "gray", signed: bo
         img = img[..., 0]
     if img.ndim == 3:
         ax.imshow(np.clip(img, 0, 1))
-    elif signed:
-        lim = float(np.abs(img).max()) or 1.0
+    elif signed:  # clip the rare extremes so typical responses stay visible
+        lim = float(np.percentile(np.abs(img), 99.5)) or float(np.abs(img).max()) or 1.0
         ax.imshow(img, cmap="RdBu_r", vmin=-lim, vmax=lim)
     else:
         ax.imshow(img, cmap=cmap)

@@ -14,7 +14,7 @@ class TrainingMonitor(FigureExplorer):
     """A callback and a widget at once.
 
     ``history`` holds per-epoch metrics (``loss``, ``accuracy``, ``val_loss``,
-    ``val_accuracy``), ``batches`` per-batch ``(epoch_position, loss, accuracy)``. The
+    ``val_accuracy``), ``batches`` per-batch ``(position in epochs, loss, accuracy)``. The
     figure is redrawn after every epoch and every ``update_every`` batches (0: only
     after epochs).
     """
