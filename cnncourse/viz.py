@@ -9,7 +9,8 @@ Two levels:
 
 ``render_png`` turns a drawing function into PNG bytes without touching pyplot's global
 state, which is what the widgets display. Images are ``(H, W)`` grayscale or ``(H, W, 3)``
-RGB with values in ``[0, 1]``; feature maps are ``(H, W, C)``.
+RGB with values in ``[0, 1]`` (photos come from ``cnncourse.data.sample_image``); feature
+maps are ``(H, W, C)``.
 """
 
 from __future__ import annotations
@@ -21,35 +22,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
-#: The real photographs the book uses, by their friendly names (all ship with scikit-image).
-PHOTOS = {"cat": "chelsea", "coins": "coins", "camera": "camera", "astronaut": "astronaut"}
-
-
-def sample_photo(name: str = "cat", size: int | None = None, gray: bool = False) -> np.ndarray:
-    """A real photo from scikit-image as float32 in ``[0, 1]``, no download needed.
-
-    name: ``"cat"``, ``"coins"``, ``"camera"`` or ``"astronaut"``. size: resize so the
-    shorter side has ``size`` pixels (aspect kept). Returns ``(H, W, 3)`` for colour
-    photos, ``(H, W)`` for grayscale ones or when ``gray=True``.
-    """
-    from skimage import data
-    from skimage.color import rgb2gray
-    from skimage.transform import resize
-
-    if name not in PHOTOS:
-        raise ValueError(f"unknown photo {name!r}; choose one of {sorted(PHOTOS)}")
-    img = getattr(data, PHOTOS[name])()
-    img = img.astype(np.float32) / (255.0 if img.dtype == np.uint8 else 1.0)
-    if gray and img.ndim == 3:
-        img = rgb2gray(img)
-    if size is not None:
-        h, w = img.shape[:2]
-        scale = size / min(h, w)
-        shape = (max(1, round(h * scale)), max(1, round(w * scale)), *img.shape[2:])
-        img = resize(img, shape, anti_aliasing=True)
-    return np.clip(img, 0, 1).astype(np.float32)
-
 
 # --------------------------------------------------------------------------- figures
 

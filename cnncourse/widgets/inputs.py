@@ -8,14 +8,18 @@ import functools
 import ipywidgets as w
 import numpy as np
 
-from .. import viz
+from ..data import sample_image
 
+PHOTOS = ("cat", "coins", "camera", "astronaut")
 PHOTO_SIZE = 128  # pixels on the shorter side: detailed enough, fast to convolve
 
 
 @functools.cache
 def _photo(name: str) -> np.ndarray:
-    return viz.sample_photo(name, size=PHOTO_SIZE, gray=True)
+    """A grayscale photo ``(H, W)`` whose shorter side is ``PHOTO_SIZE``, aspect kept."""
+    h, w = sample_image(name, gray=True).shape
+    scale = PHOTO_SIZE / min(h, w)
+    return sample_image(name, gray=True, size=(round(h * scale), round(w * scale)))
 
 
 @functools.cache
@@ -54,7 +58,7 @@ class InputPicker:
 
     def __init__(self, source: str | None = None, matrix=None, image=None):
         options = [("typed matrix", "matrix"), ("digit", "digit")]
-        options += [(f"photo: {name}", name) for name in viz.PHOTOS]
+        options += [(f"photo: {name}", name) for name in PHOTOS]
         self.image = None
         if image is not None:
             img = np.asarray(image, dtype=float)
