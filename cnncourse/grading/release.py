@@ -104,11 +104,6 @@ def release_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return out
 
 
-def write_notebook(nb, path) -> None:
-    """Write a notebook atomically (a reader never sees half a file)."""
-    write_text(Path(path), nbformat.writes(nb) + "\n")
-
-
 def write_text(path: Path, text: str) -> None:
     """Atomic write: a temporary file in the same folder, then ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
