@@ -44,6 +44,8 @@ def test_chapter_exists_and_outputs_are_only_the_checked_text(name):
             checked += 1
             if not cell.outputs:
                 problems.append(f"cell {i} is tagged {CHECK} but stores no expected output")
+            elif cell.execution_count is None:  # nbval: "Unrun reference cell has outputs"
+                problems.append(f"cell {i} stores outputs without an execution count")
             for out in cell.outputs:
                 mimes = set(out.get("data", {})) if out.output_type != "stream" else {"text/plain"}
                 if out.output_type == "error" or not mimes <= TEXT_MIMES:
