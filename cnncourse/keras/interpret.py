@@ -241,20 +241,26 @@ def occlusion_map(model, image, patch: int = 8, stride: int = 4, class_index=Non
     if patch > min(h, w):
         raise ValueError(f"patch must fit in the {h}x{w} image; got {patch}")
     fill = float(img.mean()) if fill is None else float(fill)
-    base = model.predict(img[None], verbose=0)[0]
+    base = _predict(model, img[None], batch_size)[0]
     c = int(_class_indices(class_index, 1, len(base), lambda: [np.argmax(base)])[0])
     tops = _starts(h, patch, stride)
     lefts = _starts(w, patch, stride)
     batch = np.repeat(img[None], len(tops) * len(lefts), axis=0)
     for k, (i, j) in enumerate((i, j) for i in tops for j in lefts):
         batch[k, i:i + patch, j:j + patch] = fill
-    probs = model.predict(batch, batch_size=batch_size, verbose=0)[:, c]
+    probs = _predict(model, batch, batch_size)[:, c]
     drop = np.zeros((h, w), np.float64)
     count = np.zeros((h, w), np.float64)
     for k, (i, j) in enumerate((i, j) for i in tops for j in lefts):
         drop[i:i + patch, j:j + patch] += base[c] - probs[k]
         count[i:i + patch, j:j + patch] += 1
     return (drop / count).astype(np.float32)
+
+
+def _predict(model, x: np.ndarray, batch_size: int) -> np.ndarray:
+    """``model(x)`` in chunks: no ``predict`` loop to set up for a few small batches."""
+    return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
+                           for i in range(0, len(x), batch_size)])
 
 
 def _starts(size: int, patch: int, stride: int) -> list[int]:

@@ -23,8 +23,9 @@ class SaliencyExplorer(FigureExplorer):
     model: a Keras classifier ``(N, H, W, C) -> (N, K)`` (or a ``cnncourse.nn.Sequential``,
     which offers saliency only); images: ``(N, H, W, C)``; class_names: K names (default
     ``"class k"``); labels: optional ``(N,)`` true classes, shown in the caption;
-    layer_name: the Grad-CAM layer (default the last Conv2D). Maps are computed on demand
-    for one image at a time. Controls: ``index``, ``method``, ``target`` (-1: predicted).
+    layer_name: the first Grad-CAM layer (default the last Conv2D). Maps are computed on
+    demand for one image at a time. Controls: ``index``, ``method``, ``target`` (-1:
+    predicted), ``layer`` (Grad-CAM's layer: any layer with ``(N, h, w, k)`` outputs).
     """
 
     figsize = (9.0, 3.2)
@@ -51,7 +52,12 @@ class SaliencyExplorer(FigureExplorer):
             interpret._check_shape(model, images)
             self.probs_all = np.asarray(model.predict(images, verbose=0))
             methods = list(METHODS)
-            self.layer_name = layer_name or interpret.last_conv_layer(model)
+            maps = [layer.name for layer in model.layers
+                    if len(layer.output.shape) == 4
+                    and not isinstance(layer, interpret.layers.InputLayer)]
+            layer_name = layer_name or interpret.last_conv_layer(model)
+            if layer_name not in maps:
+                raise ValueError(f"layer_name must be one of {maps}; got {layer_name!r}")
         k = self.probs_all.shape[1]
         self.class_names = [f"class {i}" for i in range(k)] if class_names is None \
             else [str(c) for c in class_names]
@@ -75,8 +81,12 @@ class SaliencyExplorer(FigureExplorer):
         self.target = w.Dropdown(options=[("predicted", -1)]
                                  + [(name, i) for i, name in enumerate(self.class_names)],
                                  value=-1, description="explain")
-        super().__init__([w.HBox([self.index, self.target]), self.method])
-        self.watch(self.index, self.method, self.target)
+        self.layer = w.Dropdown(options=[""] if self.numpy_model else maps,
+                                value="" if self.numpy_model else layer_name, description="layer")
+        if self.numpy_model:
+            self.layer.layout.display = "none"
+        super().__init__([w.HBox([self.index, self.target, self.layer]), self.method])
+        self.watch(self.index, self.method, self.target, self.layer)
         self.update()
 
     def compute(self) -> None:
@@ -85,10 +95,11 @@ class SaliencyExplorer(FigureExplorer):
         self.probs = self.probs_all[i]
         self.explained = int(np.argmax(self.probs)) if self.target.value < 0 else self.target.value
         method, ip = self.method.value, self._interpret
+        self.layer.disabled = method != "grad-cam"
         if method == "saliency":
             self.heat = ip.saliency_map(self.model, image, self.explained)[0]
         elif method == "grad-cam":
-            self.heat = ip.grad_cam(self.model, image, self.layer_name, self.explained)[0]
+            self.heat = ip.grad_cam(self.model, image, self.layer.value, self.explained)[0]
         else:
             patch = self.occlusion_patch
             self.heat = ip.occlusion_map(self.model, image[0], patch, max(1, patch // 2),
@@ -104,7 +115,8 @@ class SaliencyExplorer(FigureExplorer):
                        cmap="inferno", signed=signed)
         viz.draw_image(ax_over, image, "overlay")
         top = float(np.abs(self.heat).max()) or 1.0
-        ax_over.imshow(np.clip(self.heat, 0, None) / top, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        heat = np.clip(self.heat, 0, None) / top          # opaque where the map is strong
+        ax_over.imshow(heat, cmap="jet", alpha=0.7 * heat, vmin=0, vmax=1)
 
     def describe(self) -> str:
         predicted = int(np.argmax(self.probs))
@@ -116,7 +128,7 @@ class SaliencyExplorer(FigureExplorer):
                 f"<b>{self.class_names[self.explained]}</b> "
                 f"(probability {self.probs[self.explained]:.2f})")
         if self.method.value == "grad-cam":
-            text += f", from layer <code>{self.layer_name}</code>"
+            text += f", from layer <code>{self.layer.value}</code>"
         elif self.method.value == "occlusion":
             text += (f"; each pixel: mean drop of that probability when a "
                      f"{self.occlusion_patch}×{self.occlusion_patch} patch hides it")

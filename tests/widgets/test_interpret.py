@@ -32,8 +32,10 @@ def test_explorer_switches_image_method_and_class(model, data):
     assert f"true class: {SHAPE_NAMES[data.y[0]]}" in ex.caption.value
     first = bytes(ex.figure.value)
 
+    assert ex.layer.options == ("conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "conv4")
+    assert ex.layer.disabled
     ex.method.value = "grad-cam"
-    assert ex.layer_name == "conv4" and "conv4" in ex.caption.value
+    assert ex.layer.value == "conv4" and "conv4" in ex.caption.value and not ex.layer.disabled
     assert ex.heat.max() == pytest.approx(1.0) and ex.heat.min() >= 0
     assert bytes(ex.figure.value) != first
 
@@ -42,6 +44,11 @@ def test_explorer_switches_image_method_and_class(model, data):
     assert ex.explained == other
     np.testing.assert_allclose(ex.heat, interpret.grad_cam(model, data.x[:1], class_index=other)[0],
                                atol=1e-6)
+
+    ex.layer.value = "conv3"
+    np.testing.assert_allclose(ex.heat, interpret.grad_cam(model, data.x[:1], "conv3", other)[0],
+                               atol=1e-6)
+    assert "conv3" in ex.caption.value
 
     ex.index.value = 3
     ex.method.value = "occlusion"
@@ -68,5 +75,7 @@ def test_bad_inputs(model, data):
         SaliencyExplorer(model, data.x, method="lime")
     with pytest.raises(ValueError, match=r"\(N, H, W, C\)"):
         SaliencyExplorer(model, data.x[0, :, :, 0])
+    with pytest.raises(ValueError, match="layer_name must be one of"):
+        SaliencyExplorer(model, data.x, layer_name="features")
     with pytest.raises(ValueError, match="expects images of shape"):
         SaliencyExplorer(model, np.zeros((1, 28, 28, 1)))
