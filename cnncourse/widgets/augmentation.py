@@ -50,35 +50,40 @@ def augment_image(image, rotation: float = 0.0, shift=(0.0, 0.0), zoom: float = 
     except (TypeError, ValueError):
         raise ValueError(f"shift must be a pair (down, right) of pixel counts; got {shift!r}") \
             from None
-    if flip:
-        img = img[:, ::-1]
-    h, w_ = img.shape[:2]
+    return _transform(img[None], np.array([rotation], float), np.array([[dy, dx]]),
+                      np.array([zoom], float), np.array([bool(flip)]))[0]
+
+
+def _transform(imgs: np.ndarray, angles, shifts, zooms, flips) -> np.ndarray:
+    """Every image of ``imgs (N, H, W[, C])`` transformed by its own ``angles (N,)``
+    (degrees), ``shifts (N, 2)`` (pixels), ``zooms (N,)`` and ``flips (N,)``, at once."""
+    n, h, w_ = imgs.shape[:3]
+    imgs = np.where(flips.reshape((n,) + (1,) * (imgs.ndim - 1)), imgs[:, :, ::-1], imgs)
     cy, cx = (h - 1) / 2, (w_ - 1) / 2
-    theta = math.radians(rotation)
-    cos, sin = math.cos(theta) / zoom, math.sin(theta) / zoom
-    # Inverse map: output pixel (r, c) reads the input at (zoom R(theta))^-1 (p - centre - shift).
-    r, c = np.meshgrid(np.arange(h) - cy - dy, np.arange(w_) - cx - dx, indexing="ij")
+    theta = np.radians(angles)[:, None, None]
+    cos, sin = np.cos(theta) / zooms[:, None, None], np.sin(theta) / zooms[:, None, None]
+    # Inverse map: output pixel p reads the input at (zoom R(theta))^-1 (p - centre - shift).
+    r = np.arange(h)[None, :, None] - cy - shifts[:, 0, None, None]
+    c = np.arange(w_)[None, None, :] - cx - shifts[:, 1, None, None]
     src_r = np.round(cos * r + sin * c + cy, 9)  # rounding snaps exact turns onto pixels
     src_c = np.round(-sin * r + cos * c + cx, 9)
-    return _bilinear(img, src_r, src_c)
+    return _bilinear(imgs, src_r, src_c)
 
 
-def _bilinear(img: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """``img (H, W[, C])`` sampled at fractional ``rows, cols (H', W')``; 0 outside."""
-    h, w_ = img.shape[:2]
+def _bilinear(imgs: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``imgs (N, H, W[, C])`` sampled at fractional ``rows, cols (N, H, W)``; 0 outside."""
+    n, h, w_ = imgs.shape[:3]
     r0, c0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
     fr, fc = rows - r0, cols - c0
-    if img.ndim == 3:
-        fr, fc = fr[..., None], fc[..., None]
-    out = np.zeros(rows.shape + img.shape[2:])
+    index = np.arange(n)[:, None, None]
+    out = np.zeros(imgs.shape)
     for dr, wr in ((0, 1 - fr), (1, fr)):
         for dc, wc in ((0, 1 - fc), (1, fc)):
             rr, cc = r0 + dr, c0 + dc
             inside = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w_)
-            weight = wr * wc
-            value = img[np.clip(rr, 0, h - 1), np.clip(cc, 0, w_ - 1)]
-            mask = inside[..., None] if img.ndim == 3 else inside
-            out += np.where(mask, weight * value, 0.0)
+            weight = np.where(inside, wr * wc, 0.0)
+            value = imgs[index, np.clip(rr, 0, h - 1), np.clip(cc, 0, w_ - 1)]
+            out += (weight[..., None] if imgs.ndim == 4 else weight) * value
     return out
 
 
@@ -108,8 +113,7 @@ def random_augment(images, rotation: float = 15.0, shift: float = 0.1, zoom: flo
     flips = rng.random(n) < 0.5 if flip else np.zeros(n, bool)
     params = [{"rotation": float(a), "shift": (float(s[0]), float(s[1])), "zoom": float(z),
                "flip": bool(f)} for a, s, z, f in zip(angles, shifts, zooms, flips, strict=True)]
-    out = np.stack([augment_image(img, **p) for img, p in zip(imgs, params, strict=True)])
-    return out, params
+    return _transform(imgs, angles, shifts, zooms, flips), params
 
 
 class AugmentationExplorer(FigureExplorer):
