@@ -1,4 +1,4 @@
-"""Keras models of the course: the seed CNN, LeNet-5, and small versions of the classic
+"""Keras models of the course: the seed CNN, LeNet-5, AlexNet, and small versions of the classic
 architectures built from their characteristic blocks.
 
 Blocks take a Keras tensor and return one (functional API), so they compose:
@@ -87,6 +87,50 @@ def lenet5(input_shape=(28, 28, 1), num_classes: int = 10, activation: str = "ta
         layers.Flatten(name="flatten"),
         layers.Dense(120, activation=activation, name="c5"),
         layers.Dense(84, activation=activation, name="f6"),
+        _softmax_dense(num_classes),
+    ], name=name)
+
+
+def alexnet(input_shape=(227, 227, 3), num_classes: int = 1000, dropout: float = 0.5,
+            name: str = "alexnet") -> keras.Sequential:
+    """Krizhevsky, Sutskever and Hinton's AlexNet (2012), with the original layer sizes:
+    62,378,344 parameters on 227x227x3 with 1000 classes.
+
+    conv1 Conv2D(96, 11x11, stride 4) -> pool1 MaxPool(3, stride 2) ->
+    conv2 Conv2D(256, 5x5, same) -> pool2 -> conv3 Conv2D(384, 3x3, same) ->
+    conv4 Conv2D(384, 3x3, same) -> conv5 Conv2D(256, 3x3, same) -> pool5 ->
+    Flatten -> fc6 Dense(4096) -> Dropout -> fc7 Dense(4096) -> Dropout ->
+    Dense(num_classes, softmax); ReLU everywhere. On 227x227 the maps are 55, 27, 13
+    and 6 pixels wide, so fc6 sees 6*6*256 = 9,216 numbers.
+
+    Single tower: the original split conv2, conv4 and conv5 into two groups (one per
+    GPU, each seeing half the channels); here every conv sees all its input channels,
+    which is why the count is above the paper's "60 million". Local response
+    normalisation after conv1 and conv2 is left out (Keras has no such layer, and it
+    was later found to add little; batch normalisation took its place in newer
+    networks). Input ``(N, H, W, 3)`` with H, W >= 67, output ``(N, num_classes)``.
+    """
+    input_shape = _input_shape(input_shape)
+    side = min(input_shape[:2])
+    if (side - 11) // 4 + 1 < 15:  # the three 3x3/2 poolings need 15 -> 7 -> 3 -> 1
+        raise ValueError(f"AlexNet needs images of at least 67x67 pixels; got {input_shape}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
+    return keras.Sequential([
+        keras.Input(input_shape, name="image"),
+        layers.Conv2D(96, 11, strides=4, activation="relu", name="conv1"),
+        layers.MaxPooling2D(3, strides=2, name="pool1"),
+        layers.Conv2D(256, 5, padding="same", activation="relu", name="conv2"),
+        layers.MaxPooling2D(3, strides=2, name="pool2"),
+        layers.Conv2D(384, 3, padding="same", activation="relu", name="conv3"),
+        layers.Conv2D(384, 3, padding="same", activation="relu", name="conv4"),
+        layers.Conv2D(256, 3, padding="same", activation="relu", name="conv5"),
+        layers.MaxPooling2D(3, strides=2, name="pool5"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(4096, activation="relu", name="fc6"),
+        layers.Dropout(dropout, name="drop6"),
+        layers.Dense(4096, activation="relu", name="fc7"),
+        layers.Dropout(dropout, name="drop7"),
         _softmax_dense(num_classes),
     ], name=name)
 
@@ -363,30 +407,45 @@ def stn_classifier(input_shape=(28, 28, 1), num_classes: int = 10,
 # --------------------------------------------------------------------------- cost
 
 
+_PER_OUTPUT = (layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.DepthwiseConv1D,
+               layers.DepthwiseConv2D, layers.Dense)
+_SEPARABLE = (layers.SeparableConv1D, layers.SeparableConv2D)
+_TRANSPOSED = (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)
+
+
+def layer_macs(layer) -> int:
+    """Multiply-accumulate operations of one built layer for one example (0 for layers
+    without a kernel: pooling, activations, batch norm, add, concatenate ...).
+
+    Conv (1D/2D/3D): ``output positions * KH*KW*C_in*C_out`` (e.g. ``OH*OW*KH*KW*C_in*C_out``);
+    DepthwiseConv: ``positions * KH*KW*C_in*mult``; SeparableConv: depthwise plus pointwise,
+    ``positions * (KH*KW*C_in*mult + C_in*mult*C_out)``; transposed conv: ``input positions
+    * KH*KW*C_in*C_out`` (each input pixel paints a window); Dense: ``D_in*D_out`` (per
+    position, if applied to a sequence or image). Nested models are summed.
+    """
+    if isinstance(layer, keras.Model):
+        return count_macs(layer)
+    if isinstance(layer, SpatialTransformer):
+        return count_macs(layer.localization)
+    if isinstance(layer, _TRANSPOSED):
+        return math.prod(layer.input.shape[1:-1]) * math.prod(layer.kernel.shape)
+    if isinstance(layer, _SEPARABLE):
+        per_position = math.prod(layer.depthwise_kernel.shape) + math.prod(layer.pointwise_kernel.shape)
+        return math.prod(layer.output.shape[1:-1]) * per_position
+    if isinstance(layer, _PER_OUTPUT):  # one kernel application per output position
+        return math.prod(layer.output.shape[1:-1]) * math.prod(layer.kernel.shape)
+    return 0
+
+
 def count_macs(model: keras.Model) -> int:
-    """Multiply-accumulate operations for one image through the conv and dense layers
-    (roughly half the FLOPs). Pooling, activations and batch norm are not counted.
+    """Multiply-accumulate operations for one example through the conv and dense layers
+    (roughly half the FLOPs): the sum of :func:`layer_macs` over the model's layers.
+    Pooling, activations, batch norm and biases are not counted.
 
     Conv2D: ``OH*OW*KH*KW*C_in*C_out``; DepthwiseConv2D: ``OH*OW*KH*KW*C_in*mult``;
-    Conv2DTranspose: ``H_in*W_in*KH*KW*C_in*C_out``; Conv1D: ``L_out*K*C_in*C_out``;
-    Dense: ``D_in*D_out`` (per position, if applied to a sequence or image).
+    SeparableConv2D: depthwise + ``OH*OW*C_in*mult*C_out``; Conv2DTranspose:
+    ``H_in*W_in*KH*KW*C_in*C_out``; Conv1D: ``L_out*K*C_in*C_out``; Dense: ``D_in*D_out``.
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"count_macs expects a keras.Model; got {type(model).__name__}")
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            total += count_macs(layer)
-            continue
-        if isinstance(layer, SpatialTransformer):
-            total += count_macs(layer.localization)
-            continue
-        if isinstance(layer, layers.Conv2DTranspose):  # each input pixel paints a window
-            positions = math.prod(layer.input.shape[1:-1])
-        elif isinstance(layer, layers.DepthwiseConv2D | layers.Conv2D | layers.Conv1D
-                        | layers.Dense):  # one kernel application per output position
-            positions = math.prod(layer.output.shape[1:-1])
-        else:
-            continue
-        total += positions * math.prod(layer.kernel.shape)
-    return int(total)
+    return int(sum(layer_macs(layer) for layer in model.layers))

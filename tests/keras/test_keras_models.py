@@ -198,3 +198,53 @@ def test_count_macs_seed_cnn():
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_alexnet_params_and_shapes():
+    model = M.alexnet()
+    # conv1 11*11*3*96+96 = 34,944, conv2 5*5*96*256+256 = 614,656, conv3 3*3*256*384+384
+    # = 885,120, conv4 3*3*384*384+384 = 1,327,488, conv5 3*3*384*256+256 = 884,992,
+    # fc6 6*6*256*4096+4096 = 37,752,832, fc7 4096*4096+4096 = 16,781,312,
+    # output 4096*1000+1000 = 4,097,000
+    per_layer = {"conv1": 34944, "conv2": 614656, "conv3": 885120, "conv4": 1327488,
+                 "conv5": 884992, "fc6": 37752832, "fc7": 16781312, "predictions": 4097000}
+    assert {k: model.get_layer(k).count_params() for k in per_layer} == per_layer
+    assert model.count_params() == sum(per_layer.values()) == 62378344
+    # 227 -conv1 (11, /4)-> 55 -pool(3, /2)-> 27 -conv2 same-> 27 -pool-> 13 -> 13 -> 13 -> 13
+    # -pool-> 6; flatten 6*6*256 = 9,216
+    shapes = {k: tuple(model.get_layer(k).output.shape[1:]) for k in
+              ("conv1", "pool1", "conv2", "pool2", "conv5", "pool5", "flatten")}
+    assert shapes == {"conv1": (55, 55, 96), "pool1": (27, 27, 96), "conv2": (27, 27, 256),
+                      "pool2": (13, 13, 256), "conv5": (13, 13, 256), "pool5": (6, 6, 256),
+                      "flatten": (9216,)}
+    assert tuple(model.outputs[0].shape[1:]) == (1000,)
+    # MACs: 55*55*11*11*3*96 + 27*27*25*96*256 + 13*13*9*(256*384 + 384*384 + 384*256)
+    # + 9216*4096 + 4096*4096 + 4096*1000
+    assert M.count_macs(model) == (105415200 + 447897600 + 169 * 9 * 344064
+                                   + 37748736 + 16777216 + 4096000) == 1135256096
+
+
+def test_alexnet_small_input_runs():
+    model = M.alexnet((67, 67, 3), num_classes=5, dropout=0.0)
+    assert tuple(model.get_layer("pool5").output.shape[1:]) == (1, 1, 256)  # 67 -> 15 -> 7 -> 3 -> 1
+    out = np.asarray(model(np.zeros((2, 67, 67, 3), np.float32)))
+    assert out.shape == (2, 5)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"at least 67x67 pixels; got \(66, 100, 3\)"):
+        M.alexnet((66, 100, 3))
+    with pytest.raises(ValueError, match="dropout must be in"):
+        M.alexnet(dropout=1.0)
+
+
+def test_layer_macs_separable_depthwise_and_pooling():
+    inputs = keras.Input((8, 8, 4))
+    sep = keras.layers.SeparableConv2D(6, 3, strides=2, padding="same")
+    dw = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same")
+    pool = keras.layers.MaxPooling2D(2)
+    model = keras.Model(inputs, [sep(inputs), pool(dw(inputs))])
+    # separable, output 4x4: depthwise 16*3*3*4 = 576 + pointwise 16*4*6 = 384
+    assert M.layer_macs(sep) == 576 + 384 == 960
+    # depthwise with multiplier 2, output 8x8: 64*3*3*4*2 = 4,608; pooling costs nothing
+    assert M.layer_macs(dw) == 4608
+    assert M.layer_macs(pool) == 0
+    assert M.count_macs(model) == 960 + 4608
