@@ -122,7 +122,8 @@ class AugmentationExplorer(FigureExplorer):
     After any change: ``input (H, W)``, ``images (copies, H, W)`` and ``params`` (one dict
     of :func:`augment_image` arguments per copy). Controls: ``picker.source``,
     ``picker.matrix``, ``rotation`` (max degrees), ``shift`` and ``zoom`` (max fractions),
-    ``flip``, ``seed``. The same settings and seed always give the same copies.
+    ``flip``, ``seed``. The same settings and seed always give the same copies. Each copy's
+    title gives its angle, zoom factor and shift ``(down, right)`` in pixels.
     """
 
     figsize = (9.0, 3.9)
@@ -169,8 +170,8 @@ class AugmentationExplorer(FigureExplorer):
         viz.draw_image(axes[0], (self.input - lo) / scale, "original")
         axes[0].title.set_fontweight("bold")
         for ax, img, p in zip(axes[1:], self.images, self.params, strict=False):
-            title = (f"{p['rotation']:+.0f}°, ×{p['zoom']:.2f}\n"
-                     f"↓{p['shift'][0]:+.1f} →{p['shift'][1]:+.1f}" + (" flip" if p["flip"] else ""))
+            title = (f"{p['rotation']:+.0f}°, ×{p['zoom']:.2f}" + (", flipped" if p["flip"] else "")
+                     + f"\nshift ({p['shift'][0]:+.1f}, {p['shift'][1]:+.1f})")
             viz.draw_image(ax, np.clip((img - lo) / scale, 0, 1), title)
             ax.title.set_fontsize(8)
         for ax in axes[n:]:
