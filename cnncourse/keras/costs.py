@@ -143,7 +143,7 @@ def architecture_costs(names: Sequence[str] | None = None,
         arch = ARCHITECTURES[name]
         shape = tuple(input_shape) if input_shape is not None else arch.input_shape
         classes = num_classes if num_classes is not None else arch.num_classes
-        with _shapes_only():
+        with shapes_only():
             model = arch.build(input_shape=shape, num_classes=classes)
             rows.append(ArchitectureCost(name, int(model.count_params()), count_macs(model),
                                          weight_depth(model), shape, arch.year, arch.top1,
@@ -153,8 +153,15 @@ def architecture_costs(names: Sequence[str] | None = None,
 
 
 @contextmanager
-def _shapes_only():
-    """Create Keras variables with their shapes but never their values.
+def shapes_only():
+    """Build models whose weights have shapes but no values: fast and free of memory,
+    enough for ``count_params``, :func:`~cnncourse.keras.models.count_macs` and
+    :func:`weight_depth`, but such a model cannot be called or trained.
+
+    >>> with shapes_only():
+    ...     model = alexnet()
+    ...     print(model.count_params())
+    62378344
 
     Inside ``StatelessScope(initialize_variables=False)`` new variables are only queued
     for initialisation; Keras would fill them in at the exit of the next stateless scope
