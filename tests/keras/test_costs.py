@@ -65,3 +65,11 @@ def test_weight_depth_ignores_shortcuts_and_branches():
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_shapes_only_counts_without_values():
+    with C.shapes_only():
+        model = M.alexnet()
+    assert model.count_params() == 62378344 and M.count_macs(model) == 1135256096
+    assert C.weight_depth(model) == 8
+    assert all(getattr(v, "_value", None) is None for v in model.weights)  # never filled in
