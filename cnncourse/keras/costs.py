@@ -106,6 +106,7 @@ def weight_depth(model: keras.Model) -> int:
 
     def depth(layer) -> int:
         if id(layer) not in memo:
+            # Keras 3 keeps the graph in each layer's inbound nodes (no public accessor)
             parents = [p.operation for node in layer._inbound_nodes for p in node.parent_nodes]
             memo[id(layer)] = max((depth(p) for p in parents), default=0) + _own_depth(layer)
         return memo[id(layer)]
