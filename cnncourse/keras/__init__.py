@@ -11,12 +11,18 @@ Importing this package imports TensorFlow (quietly: see :mod:`cnncourse.keras._t
   ``LiveCurves``
 - :mod:`~cnncourse.keras.bridge`: ``to_numpy`` / ``to_keras`` / ``copy_weights`` and parity
 - :mod:`~cnncourse.keras.pretrained`: ``load_pretrained`` (offline), ``imagenet_model``
+- :mod:`~cnncourse.keras.costs`: ``architecture_costs`` (parameters, MACs, depth of
+  LeNet-5, AlexNet and the Keras Applications, built without weights)
+- :mod:`~cnncourse.keras.interpret`: ``saliency_map``, ``grad_cam``, ``occlusion_map``
 """
 
 from ._tf import import_log
 from .bridge import compare_gradients, compare_outputs, copy_weights, to_keras, to_numpy
+from .costs import architecture_costs
+from .interpret import grad_cam, occlusion_map, saliency_map
 from .layers import SpatialTransformer, affine_grid_sample
 from .models import (
+    alexnet,
     box_regressor,
     conv1d_classifier,
     conv_bn_relu,
@@ -58,6 +64,8 @@ __all__ = [
     "SpatialTransformer",
     "StopAtAccuracy",
     "affine_grid_sample",
+    "alexnet",
+    "architecture_costs",
     "augmentation",
     "box_regressor",
     "compare_gradients",
@@ -70,13 +78,16 @@ __all__ = [
     "device_report",
     "fcn_segmenter",
     "get_strategy",
+    "grad_cam",
     "imagenet_model",
     "import_log",
     "inception_block",
     "lenet5",
     "load_pretrained",
     "make_dataset",
+    "occlusion_map",
     "residual_block",
+    "saliency_map",
     "seed_cnn",
     "seed_everything",
     "separable_block",
