@@ -254,7 +254,13 @@ class LiveCurves(keras.callbacks.Callback):
             self._methods[method](*args)
 
     def on_train_begin(self, logs=None):
-        self._steps = (self.params or {}).get("steps")
+        params = self.params or {}
+        self._steps = params.get("steps")
+        # A monitor that shows "epoch 2/10" (TrainingMonitor) learns the plan from Keras.
+        if getattr(self.monitor, "epochs", 0) is None:
+            self.monitor.epochs = params.get("epochs")
+        if hasattr(self.monitor, "steps_per_epoch"):
+            self.monitor.steps_per_epoch = self._steps or None
         self._forward("on_train_begin", _floats(logs))
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -334,7 +340,8 @@ def train(model, train_data, val_data=None, *, epochs: int = 10, batch_size: int
     ``tf.distribute`` strategy, ``"auto"`` for :func:`get_strategy`, or None (default
     strategy); ``batch_size`` is per replica. mixed_precision: passed to
     :func:`use_mixed_precision` before building (``"auto"``: on where the GPU supports
-    it; None leaves the global policy alone). seed / deterministic: see
+    it; None leaves the global policy alone); the previous global policy is restored once
+    the model is built, so later models are not silently mixed. seed / deterministic: see
     :func:`seed_everything` (None leaves the seeds alone).
     """
     if not isinstance(epochs, int) or epochs < 1:
@@ -344,22 +351,27 @@ def train(model, train_data, val_data=None, *, epochs: int = 10, batch_size: int
     if strategy == "auto":
         strategy = get_strategy()
     strategy = strategy or tf.distribute.get_strategy()
+    previous_policy = keras.mixed_precision.global_policy()
     if mixed_precision is not None:
         use_mixed_precision(mixed_precision)
     global_batch = batch_size * strategy.num_replicas_in_sync
     train_ds = _as_dataset(train_data, global_batch, True, seed or 0, augment, "train_data")
     val_ds = _as_dataset(val_data, global_batch, False, 0, None, "val_data")
 
+    try:  # the policy applies to the model built here, not to models built later
+        with strategy.scope():
+            if isinstance(model, keras.Model):
+                if strategy.num_replicas_in_sync > 1:
+                    raise ValueError("with a distribution strategy, pass a function that builds "
+                                     "the model, so that it is created inside strategy.scope()")
+            elif callable(model):
+                model = model()
+            else:
+                raise TypeError(f"model must be a keras.Model or a function that builds one; "
+                                f"got {type(model).__name__}")
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
     with strategy.scope():
-        if isinstance(model, keras.Model):
-            if strategy.num_replicas_in_sync > 1:
-                raise ValueError("with a distribution strategy, pass a function that builds the "
-                                 "model, so that it is created inside strategy.scope()")
-        elif callable(model):
-            model = model()
-        else:
-            raise TypeError(f"model must be a keras.Model or a function that builds one; "
-                            f"got {type(model).__name__}")
         if isinstance(optimizer, str):
             optimizer = keras.optimizers.get({"class_name": optimizer,
                                               "config": {"learning_rate": learning_rate}})

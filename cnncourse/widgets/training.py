@@ -9,6 +9,8 @@ import ipywidgets as w
 from .. import viz
 from .base import FigureExplorer
 
+METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
 
 class TrainingMonitor(FigureExplorer):
     """A callback and a widget at once.
@@ -62,7 +64,8 @@ class TrainingMonitor(FigureExplorer):
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         for key, value in (logs or {}).items():
-            self.history.setdefault(key, []).append(float(value))
+            if key in METRICS:
+                self.history.setdefault(key, []).append(float(value))
         self._epoch = epoch + 1
         total = f"/{self.epochs}" if self.epochs else ""
         numbers = ", ".join(f"{k} {v[-1]:.4f}" for k, v in self.history.items())
@@ -73,33 +76,11 @@ class TrainingMonitor(FigureExplorer):
         self.status.value = self.status.value.replace("epoch", "finished after epoch", 1)
 
     def keras_callback(self):
-        """A ``keras.callbacks.Callback`` that forwards Keras' events to this monitor."""
-        import keras
+        """A ``keras.callbacks.Callback`` that forwards Keras' events to this monitor
+        (imports TensorFlow, which ``import cnncourse.widgets`` alone does not)."""
+        from ..keras.train import LiveCurves
 
-        monitor = self
-
-        class _Forward(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                if monitor.epochs is None:
-                    monitor.epochs = self.params.get("epochs")
-                monitor.steps_per_epoch = self.params.get("steps") or None
-                monitor.on_train_begin(logs)
-
-            def on_epoch_begin(self, epoch, logs=None):
-                monitor.on_epoch_begin(epoch, logs)
-
-            def on_train_batch_end(self, batch, logs=None):
-                monitor.on_batch_end(batch, logs)
-
-            def on_epoch_end(self, epoch, logs=None):
-                monitor.on_epoch_end(epoch, {k: v for k, v in (logs or {}).items()
-                                             if k in ("loss", "accuracy", "val_loss",
-                                                      "val_accuracy")})
-
-            def on_train_end(self, logs=None):
-                monitor.on_train_end(logs)
-
-        return _Forward()
+        return LiveCurves(self)
 
     # ------------------------------------------------------------------ drawing
 

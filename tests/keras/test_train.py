@@ -200,6 +200,21 @@ def test_live_curves_drives_a_monitor_with_callback_methods():
         T_MOD.LiveCurves(42)
 
 
+def test_train_restores_the_global_policy_and_tells_a_training_monitor_the_plan():
+    from cnncourse.widgets import TrainingMonitor
+
+    x, y = _toy(32)
+    monitor = TrainingMonitor()
+    history = T_MOD.train(_small, (x, y), (x, y), epochs=2, batch_size=16,
+                          mixed_precision=True, monitor=monitor)
+    assert history.model.dtype_policy.name == "mixed_float16"
+    assert keras.mixed_precision.global_policy().name == "float32"  # later models: float32
+    assert _small().dtype_policy.name == "float32"
+    assert monitor.epochs == 2 and monitor.steps_per_epoch == 2
+    assert set(monitor.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert "finished after epoch 2/2" in monitor.status.value
+
+
 def test_early_stopping_restores_best_weights():
     x, y = _toy(64)
     # a huge learning rate makes val_loss get worse: training stops after patience
