@@ -10,7 +10,9 @@ import yaml
 from .conftest import BOOK, CHAPTERS
 
 EXPECTED = ["01_images_and_cnns", "02_convolution", "03_activations", "04_pooling",
-            "05_fully_connected_and_output"]
+            "05_fully_connected_and_output", "06_backpropagation", "07_training_from_scratch",
+            "08_keras", "09_regularisation", "10_architectures", "11_transfer_learning",
+            "12_beyond_classification", "13_limits_and_practice"]
 CHECK = "nbval-check-output"
 TEXT_MIMES = {"text/plain", "text/html", "text/markdown", "text/latex"}
 
