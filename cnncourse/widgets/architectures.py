@@ -86,11 +86,11 @@ class ArchitectureExplorer(FigureExplorer):
         self.names = w.SelectMultiple(options=options, value=tuple(names), rows=len(options),
                                       description="networks")
         self.metric = w.ToggleButtons(options=_BUTTONS, value=metric, description="metric",
-                                      style={"button_width": "6.5em"},
+                                      style={"button_width": "auto"},
                                       layout=w.Layout(width="auto"))
         self.view = w.ToggleButtons(options=[("bars", "bars"), ("against top-1", "accuracy")],
                                     value=view, description="view",
-                                    style={"button_width": "8em"}, layout=w.Layout(width="auto"))
+                                    style={"button_width": "auto"}, layout=w.Layout(width="auto"))
         self.log_scale = w.Checkbox(value=log_scale, description="log scale")
         super().__init__([w.HBox([self.names, w.VBox([self.metric, self.view, self.log_scale])])])
         self.watch(self.names, self.metric, self.view, self.log_scale)
