@@ -45,6 +45,24 @@ def _stratified_split(y, fractions, rng):
     return [rng.permutation(np.array(p, dtype=np.int64)) for p in parts]
 
 
+def split_fractions(val_fraction: float, test_fraction: float) -> list[float]:
+    """``[train, val, test]`` fractions; a ``ValueError`` unless they make a valid split."""
+    if not (0 <= val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise ValueError(f"fractions must be in [0, 1) and sum below 1; got val={val_fraction}, "
+                         f"test={test_fraction}")
+    return [1 - val_fraction - test_fraction, val_fraction, test_fraction]
+
+
+def split_dataset(x, y, class_names, val_fraction: float = 0.1, test_fraction: float = 0.2,
+                  seed: int = 0) -> Dataset:
+    """``x`` (N, ...) and ``y`` (N,) split into train / validation / test, every class in the
+    same proportions, fixed by ``seed``."""
+    fractions = split_fractions(val_fraction, test_fraction)
+    parts = _stratified_split(y, fractions, np.random.default_rng(seed))
+    train, val, test = (Split(x[i], y[i]) for i in parts)
+    return Dataset(train, val, test, tuple(class_names))
+
+
 def load_digits(size: int = 28, val_fraction: float = 0.1, test_fraction: float = 0.2,
                 seed: int = 0) -> Dataset:
     """scikit-learn's 1,797 handwritten digits as ``(N, size, size, 1)`` float32 images.
@@ -58,20 +76,13 @@ def load_digits(size: int = 28, val_fraction: float = 0.1, test_fraction: float 
 
     if not isinstance(size, int) or size < 8:
         raise ValueError(f"size must be an int >= 8; got {size!r}")
-    if not (0 <= val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ValueError(f"fractions must be in [0, 1) and sum below 1; got val={val_fraction}, "
-                         f"test={test_fraction}")
+    split_fractions(val_fraction, test_fraction)  # fail before the work
     raw = sk_digits()
     images = raw.images.astype(np.float32) / 16.0
     if size != 8:
         images = _enlarge_centred(images, size)
-    x = images[..., None]
-    y = raw.target.astype(np.int64)
-    rng = np.random.default_rng(seed)
-    fractions = [1 - val_fraction - test_fraction, val_fraction, test_fraction]
-    train, val, test = _stratified_split(y, fractions, rng)
-    return Dataset(Split(x[train], y[train]), Split(x[val], y[val]), Split(x[test], y[test]),
-                   tuple(str(d) for d in range(10)))
+    return split_dataset(images[..., None], raw.target.astype(np.int64),
+                         [str(d) for d in range(10)], val_fraction, test_fraction, seed)
 
 
 def _enlarge_centred(images: np.ndarray, size: int) -> np.ndarray:

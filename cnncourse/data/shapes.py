@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .digits import Dataset, Split, _stratified_split
+from .digits import Dataset, split_dataset, split_fractions
 
 SHAPE_NAMES = ("circle", "square", "triangle", "star", "cross", "ring")
 # More shapes for new tasks, e.g. fine-tuning a network pretrained on SHAPE_NAMES.
@@ -128,14 +128,9 @@ def load_shapes(n: int = 6000, size: int = 32, val_fraction: float = 0.1,
 
     kwargs go to :func:`make_shapes` (``classes``, ``noise``, ``gray``, ...).
     """
-    if not (0 <= val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ValueError(f"fractions must be in [0, 1) and sum below 1; got val={val_fraction}, "
-                         f"test={test_fraction}")
+    split_fractions(val_fraction, test_fraction)  # fail before the work
     data = make_shapes(n, size=size, seed=seed, **kwargs)
-    fractions = [1 - val_fraction - test_fraction, val_fraction, test_fraction]
-    parts = _stratified_split(data.y, fractions, np.random.default_rng(seed))
-    train, val, test = (Split(data.x[i], data.y[i]) for i in parts)
-    return Dataset(train, val, test, data.class_names)
+    return split_dataset(data.x, data.y, data.class_names, val_fraction, test_fraction, seed)
 
 
 def mask_boxes(masks: np.ndarray) -> np.ndarray:

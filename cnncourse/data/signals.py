@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .digits import Dataset, Split, _stratified_split
+from .digits import Dataset, split_dataset, split_fractions
 from .shapes import _positive_int
 
 SIGNAL_CLASSES = ("sine", "burst", "chirp", "square")
@@ -123,14 +123,9 @@ def load_signals(n: int = 2000, length: int = 128, val_fraction: float = 0.1,
     :class:`~cnncourse.data.Dataset` of ``(N, length, 1)`` signals (stratified by class,
     fixed by ``seed``). kwargs go to :func:`make_signals` (``classes``, ``noise``, ...).
     """
-    if not (0 <= val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ValueError(f"fractions must be in [0, 1) and sum below 1; got val={val_fraction}, "
-                         f"test={test_fraction}")
+    split_fractions(val_fraction, test_fraction)  # fail before the work
     data = make_signals(n, length=length, seed=seed, **kwargs)
-    fractions = [1 - val_fraction - test_fraction, val_fraction, test_fraction]
-    parts = _stratified_split(data.y, fractions, np.random.default_rng(seed))
-    train, val, test = (Split(data.x[i], data.y[i]) for i in parts)
-    return Dataset(train, val, test, data.class_names)
+    return split_dataset(data.x, data.y, data.class_names, val_fraction, test_fraction, seed)
 
 
 def make_token_sequences(n: int, length: int = 24, vocab_size: int = 20, motif=(3, 1, 4),
