@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn.validation import positive_int
 from .digits import Dataset, split_dataset, split_fractions
 
 SHAPE_NAMES = ("circle", "square", "triangle", "star", "cross", "ring")
@@ -57,8 +58,8 @@ def make_shapes(n: int, size: int = 32, seed: int = 0, classes=SHAPE_NAMES,
     classes: names from :data:`SHAPE_NAMES` (the default) and :data:`EXTRA_SHAPES`.
     Returns a :class:`Shapes`. 100,000 images of 32x32 take a few seconds.
     """
-    n = _positive_int(n, "n")
-    size = _positive_int(size, "size")
+    n = positive_int(n, "n")
+    size = positive_int(size, "size")
     if size < 8:
         raise ValueError(f"size must be >= 8 pixels; got {size}")
     classes = tuple(classes)
@@ -209,9 +210,3 @@ _INSIDE = {
     "ellipse": lambda u, v: u * u + (v / 0.5) ** 2 <= 1.0,
     "heart": lambda u, v: _heart_inside(u, v),
 }
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
-    return int(value)

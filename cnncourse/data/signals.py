@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn.validation import positive_int
 from .digits import Dataset, split_dataset, split_fractions
-from .shapes import _positive_int
 
 SIGNAL_CLASSES = ("sine", "burst", "chirp", "square")
 
@@ -66,8 +66,8 @@ def make_signals(n: int, length: int = 128, seed: int = 0, classes=SIGNAL_CLASSE
     length: samples per signal (>= 32). Returns a :class:`Signals` with ``x`` of shape
     ``(n, length, 1)``.
     """
-    n = _positive_int(n, "n")
-    length = _positive_int(length, "length")
+    n = positive_int(n, "n")
+    length = positive_int(length, "length")
     if length < MIN_LENGTH:
         raise ValueError(f"length must be >= {MIN_LENGTH} samples; got {length}")
     classes = tuple(classes)
@@ -137,9 +137,9 @@ def make_token_sequences(n: int, length: int = 24, vocab_size: int = 20, motif=(
     other orders. Tokens are ids in ``[0, vocab_size)``, as a tokenizer would produce.
     Returns ``x (n, length)`` int64 token ids and ``y (n,)`` int64 labels.
     """
-    n = _positive_int(n, "n")
-    length = _positive_int(length, "length")
-    vocab_size = _positive_int(vocab_size, "vocab_size")
+    n = positive_int(n, "n")
+    length = positive_int(length, "length")
+    vocab_size = positive_int(vocab_size, "vocab_size")
     motif = np.asarray(motif)
     if motif.ndim != 1 or len(motif) < 1 or not np.issubdtype(motif.dtype, np.integer):
         raise ValueError(f"motif must be a non-empty sequence of ints; got {motif!r}")

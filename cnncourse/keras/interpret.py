@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import Sequential
+from ..nn.validation import positive_int
 from ._tf import keras, tf
 
 layers = keras.layers
@@ -235,9 +236,7 @@ def occlusion_map(model, image, patch: int = 8, stride: int = 4, class_index=Non
         raise ValueError(f"image must be one image of shape (H, W, C); got shape {img.shape}")
     _check_shape(model, img[None])
     h, w = img.shape[:2]
-    for value, name in ((patch, "patch"), (stride, "stride")):
-        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int; got {value!r}")
+    patch, stride = positive_int(patch, "patch"), positive_int(stride, "stride")
     if patch > min(h, w):
         raise ValueError(f"patch must fit in the {h}x{w} image; got {patch}")
     fill = float(img.mean()) if fill is None else float(fill)

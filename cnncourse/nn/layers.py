@@ -14,7 +14,7 @@ import numpy as np
 
 from . import functional as F
 from .init import get_initializer
-from .validation import output_size, pair
+from .validation import output_size, pair, positive_int
 
 ACTIVATIONS = {
     "relu": (F.relu_forward, F.relu_backward),
@@ -195,9 +195,7 @@ class Conv2D(_Affine):
                  use_bias=True, kernel_initializer="glorot_uniform", kernel_regularizer=None,
                  name=None):
         super().__init__(activation, use_bias, kernel_initializer, kernel_regularizer, name)
-        if not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"filters must be a positive int; got {filters!r}")
-        self.filters = filters
+        self.filters = positive_int(filters, "filters")
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = padding
@@ -225,9 +223,7 @@ class Dense(_Affine):
     def __init__(self, units, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", kernel_regularizer=None, name=None):
         super().__init__(activation, use_bias, kernel_initializer, kernel_regularizer, name)
-        if not isinstance(units, int) or units <= 0:
-            raise ValueError(f"units must be a positive int; got {units!r}")
-        self.units = units
+        self.units = positive_int(units, "units")
 
     def build(self, input_shape, rng=None, dtype=np.float32):
         if len(input_shape) != 1:

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from . import functional as F
 from .layers import Layer
 from .optim import Optimizer, get_optimizer
-from .validation import as_float_array
+from .validation import as_float_array, positive_int
 
 
 class History:
@@ -225,10 +225,7 @@ class Sequential:
         y = np.asarray(y)
         if len(y) != len(x):
             raise ValueError(f"x has {len(x)} examples but y has {len(y)} labels")
-        if not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be a positive int; got {epochs!r}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+        epochs, batch_size = positive_int(epochs, "epochs"), positive_int(batch_size, "batch_size")
         optimizer = get_optimizer(optimizer)
         history = History()
         self.stop_training = False
