@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..nn.validation import positive_int
 from ._tf import keras, tf
 
 # --------------------------------------------------------------------------- hardware
@@ -156,8 +157,7 @@ def make_dataset(x, y=None, batch_size: int = 32, shuffle: bool = False, seed: i
     x = np.asarray(x)
     if x.ndim < 2:
         raise ValueError(f"x must have a batch axis and at least one more; got shape {x.shape}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    batch_size = positive_int(batch_size, "batch_size")
     x = x.astype(np.float32, copy=False)
     if y is not None:
         y = np.asarray(y)
@@ -344,8 +344,7 @@ def train(model, train_data, val_data=None, *, epochs: int = 10, batch_size: int
     the model is built, so later models are not silently mixed. seed / deterministic: see
     :func:`seed_everything` (None leaves the seeds alone).
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive int; got {epochs!r}")
+    epochs = positive_int(epochs, "epochs")
     if seed is not None:
         seed_everything(seed, deterministic)
     if strategy == "auto":
@@ -360,22 +359,13 @@ def train(model, train_data, val_data=None, *, epochs: int = 10, batch_size: int
 
     try:  # the policy applies to the model built here, not to models built later
         with strategy.scope():
-            if isinstance(model, keras.Model):
-                if strategy.num_replicas_in_sync > 1:
-                    raise ValueError("with a distribution strategy, pass a function that builds "
-                                     "the model, so that it is created inside strategy.scope()")
-            elif callable(model):
-                model = model()
-            else:
-                raise TypeError(f"model must be a keras.Model or a function that builds one; "
-                                f"got {type(model).__name__}")
+            model = _build(model, strategy)
+            if isinstance(optimizer, str):
+                optimizer = keras.optimizers.get({"class_name": optimizer,
+                                                  "config": {"learning_rate": learning_rate}})
+            model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
-    with strategy.scope():
-        if isinstance(optimizer, str):
-            optimizer = keras.optimizers.get({"class_name": optimizer,
-                                              "config": {"learning_rate": learning_rate}})
-        model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
 
     cbs = list(callbacks)
     if early_stopping is not None:
@@ -392,3 +382,16 @@ def train(model, train_data, val_data=None, *, epochs: int = 10, batch_size: int
                         shuffle=False, verbose=verbose)
     history.stop_at = stop_at
     return history
+
+
+def _build(model, strategy) -> keras.Model:
+    """The model to train: ``model`` itself, or what the function ``model()`` builds."""
+    if isinstance(model, keras.Model):
+        if strategy.num_replicas_in_sync > 1:
+            raise ValueError("with a distribution strategy, pass a function that builds the "
+                             "model, so that it is created inside strategy.scope()")
+        return model
+    if callable(model):
+        return model()
+    raise TypeError(f"model must be a keras.Model or a function that builds one; "
+                    f"got {type(model).__name__}")
