@@ -37,7 +37,9 @@ def _check_images(images, name: str = "images") -> np.ndarray:
     return x
 
 
-def _check_keras_model(model) -> None:
+def check_classifier(model) -> None:
+    """A ``TypeError`` / ``ValueError`` unless ``model`` is a built Keras model with one
+    image input and one ``(N, num_classes)`` output."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model; got {type(model).__name__}")
     try:
@@ -54,7 +56,8 @@ def _check_keras_model(model) -> None:
         raise ValueError(f"the model must have one image input; it has {len(model.inputs)}")
 
 
-def _check_shape(model, x: np.ndarray) -> None:
+def check_input_shape(model, x: np.ndarray) -> None:
+    """A ``ValueError`` unless images ``x (N, H, W, C)`` fit the model's input."""
     expected = tuple(model.inputs[0].shape[1:])
     if any(e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=False)) \
             or len(expected) != x.ndim - 1:
@@ -134,9 +137,9 @@ def saliency_map(model, images, class_index=None) -> np.ndarray:
     """
     if isinstance(model, Sequential):
         return numpy_saliency_map(model, images, class_index)
-    _check_keras_model(model)
+    check_classifier(model)
     x = _check_images(images)
-    _check_shape(model, x)
+    check_input_shape(model, x)
     scores = _scorer(model)
     xt = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:
@@ -170,12 +173,20 @@ def numpy_saliency_map(net: Sequential, images, class_index=None) -> np.ndarray:
 
 def last_conv_layer(model) -> str:
     """Name of the model's last Conv2D (or separable / depthwise conv) layer."""
-    _check_keras_model(model)
+    check_classifier(model)
     convs = [layer.name for layer in model.layers if isinstance(layer, _CONV_TYPES)]
     if not convs:
         raise ValueError("the model has no Conv2D layer at its top level; pass layer_name= "
                          "the name of a layer with (N, h, w, k) outputs")
     return convs[-1]
+
+
+def feature_map_layers(model) -> list[str]:
+    """Names of the top-level layers whose outputs are ``(N, h, w, k)`` feature maps: the
+    layers Grad-CAM can explain from."""
+    check_classifier(model)
+    return [layer.name for layer in model.layers
+            if not isinstance(layer, layers.InputLayer) and len(layer.output.shape) == 4]
 
 
 def grad_cam(model, images, layer_name: str | None = None, class_index=None) -> np.ndarray:
@@ -187,16 +198,16 @@ def grad_cam(model, images, layer_name: str | None = None, class_index=None) -> 
     by its maximum (all zeros if nothing speaks for the class). layer_name: default the
     last Conv2D; class_index: None (predicted class), an int or ``N`` ints.
     """
-    _check_keras_model(model)
+    check_classifier(model)
     x = _check_images(images)
-    _check_shape(model, x)
+    check_input_shape(model, x)
     if layer_name is None:
         layer_name = last_conv_layer(model)
     names = [layer.name for layer in model.layers]
     if layer_name not in names:
         raise ValueError(f"layer_name must be one of {names}; got {layer_name!r}")
     layer = model.get_layer(layer_name)
-    if len(layer.output.shape) != 4:
+    if layer_name not in feature_map_layers(model):
         raise ValueError(f"layer {layer_name!r} outputs shape {tuple(layer.output.shape)}; "
                          "Grad-CAM needs (N, h, w, k) feature maps")
     scores = _scorer(model, extra=[layer.output])
@@ -230,11 +241,11 @@ def occlusion_map(model, image, patch: int = 8, stride: int = 4, class_index=Non
     pixel gets the mean drop over the patches that covered it. Returns ``(H, W)``
     (positive: hiding this region hurts the class). class_index: None = predicted class.
     """
-    _check_keras_model(model)
+    check_classifier(model)
     img = np.asarray(image, dtype=np.float32)
     if img.ndim != 3:
         raise ValueError(f"image must be one image of shape (H, W, C); got shape {img.shape}")
-    _check_shape(model, img[None])
+    check_input_shape(model, img[None])
     h, w = img.shape[:2]
     patch, stride = positive_int(patch, "patch"), positive_int(stride, "stride")
     if patch > min(h, w):

@@ -48,13 +48,11 @@ class SaliencyExplorer(FigureExplorer):
             self.probs_all = model.predict(images)
             methods = ["saliency"]
         else:
-            interpret._check_keras_model(model)
-            interpret._check_shape(model, images)
+            interpret.check_classifier(model)
+            interpret.check_input_shape(model, images)
             self.probs_all = np.asarray(model.predict(images, verbose=0))
             methods = list(METHODS)
-            maps = [layer.name for layer in model.layers
-                    if len(layer.output.shape) == 4
-                    and not isinstance(layer, interpret.layers.InputLayer)]
+            maps = interpret.feature_map_layers(model)
             layer_name = layer_name or interpret.last_conv_layer(model)
             if layer_name not in maps:
                 raise ValueError(f"layer_name must be one of {maps}; got {layer_name!r}")
