@@ -6,11 +6,13 @@ package never imports TensorFlow.
   optional segmentation masks and bounding boxes
 - :func:`make_signals`, :func:`load_signals`: synthetic 1D signals (sine, burst, chirp,
   square); :func:`make_token_sequences`: token sequences labelled by a motif
+- :func:`augment_image`, :func:`random_augment`: rotations, shifts, zooms and flips in NumPy
 - :func:`sample_image`: real photographs shipped with scikit-image / scikit-learn
 - :func:`load_mnist`, :func:`load_fashion_mnist`, :func:`load_cifar10`: downloaded once
   through Keras' cache; a clear :class:`DatasetUnavailableError` offline
 """
 
+from .augment import augment_image, random_augment
 from .digits import Dataset, Split, load_digits
 from .images import SAMPLE_IMAGES, describe_sample_images, sample_image
 from .online import (
@@ -25,8 +27,8 @@ from .signals import SIGNAL_CLASSES, Signals, load_signals, make_signals, make_t
 
 __all__ = [
     "EXTRA_SHAPES", "SAMPLE_IMAGES", "SHAPE_NAMES", "SIGNAL_CLASSES", "Dataset",
-    "DatasetUnavailableError", "Shapes", "Signals", "Split", "default_cache_dir",
+    "DatasetUnavailableError", "Shapes", "Signals", "Split", "augment_image", "default_cache_dir",
     "describe_sample_images", "load_cifar10", "load_digits", "load_fashion_mnist", "load_mnist",
     "load_shapes", "load_signals", "make_shapes", "make_signals", "make_token_sequences",
-    "mask_boxes", "sample_image",
+    "mask_boxes", "random_augment", "sample_image",
 ]

@@ -16,7 +16,7 @@ so it can be driven from code (``explorer.stride.value = 2; explorer.result``):
 
 from .activations import ActivationExplorer, activation_and_derivative
 from .architectures import ArchitectureExplorer
-from .augmentation import AugmentationExplorer, augment_image, random_augment
+from .augmentation import AugmentationExplorer
 from .convolution import KERNELS, ConvolutionExplorer
 from .feature_maps import FeatureMapViewer, layer_outputs
 from .interpret import SaliencyExplorer
@@ -27,6 +27,5 @@ from .training import TrainingMonitor
 __all__ = [
     "KERNELS", "ActivationExplorer", "ArchitectureExplorer", "AugmentationExplorer",
     "ConvolutionExplorer", "FeatureMapViewer", "PoolingExplorer", "Question", "Quiz",
-    "SaliencyExplorer", "TrainingMonitor", "activation_and_derivative", "augment_image",
-    "layer_outputs", "random_augment",
+    "SaliencyExplorer", "TrainingMonitor", "activation_and_derivative", "layer_outputs",
 ]

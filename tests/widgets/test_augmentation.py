@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from cnncourse.widgets.augmentation import AugmentationExplorer, augment_image, random_augment
+from cnncourse.data import augment_image, random_augment
+from cnncourse.widgets import AugmentationExplorer
 
 X = np.arange(16.0).reshape(4, 4)
 
