@@ -33,6 +33,62 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _size_mb(text: str) -> int:
+    """A size in MiB: ``4096``, ``4096M``, ``4G`` or ``4GiB``."""
+    raw = text.strip().upper().removesuffix("IB").removesuffix("B")
+    scale = {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024**2}.get(raw[-1:], None)
+    try:
+        value = float(raw[:-1]) * scale if scale else float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 4G or 512M; got {text}") from None
+    if not value >= 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 MiB; got {text}")
+    return int(value)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number; got {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1; got {text}")
+    return value
+
+
+def add_sandbox_options(p: argparse.ArgumentParser) -> None:
+    """The sandbox options of ``grade`` (the defaults come from :class:`~.grading.runner.Limits`)."""
+    from .grading.runner import Limits
+
+    d = Limits()
+    g = p.add_argument_group("sandbox", "where and with what each grading kernel runs "
+                                        "(docs/grading.md, 'The sandbox')")
+    g.add_argument("--sandbox", choices=("on", "off", "auto"), default="on",
+                   help="on (default): every kernel runs under bubblewrap with the limits "
+                        "below, and grading stops if that is impossible; auto: the sandbox "
+                        "when bubblewrap works, else unprotected; off: unprotected")
+    g.add_argument("--memory", type=_size_mb, default=d.memory_mb, metavar="SIZE",
+                   help=f"address space of a kernel (default {d.memory_mb // 1024}G)")
+    g.add_argument("--cpu-time", type=_count, default=d.cpu_seconds, metavar="S",
+                   help=f"CPU seconds each process may use (default {d.cpu_seconds})")
+    g.add_argument("--processes", type=_count, default=d.processes, metavar="N",
+                   help=f"processes and threads in one sandbox (default {d.processes})")
+    g.add_argument("--open-files", type=_count, default=d.open_files, metavar="N",
+                   help=f"open files per process (default {d.open_files})")
+    g.add_argument("--file-size", type=_size_mb, default=d.file_size_mb, metavar="SIZE",
+                   help=f"largest file a kernel may write (default {d.file_size_mb}M)")
+    g.add_argument("--disk", type=_size_mb, default=d.disk_mb, metavar="SIZE",
+                   help="writable space in the sandbox: /tmp, home and the copy of the "
+                        f"submission's folder (default {d.disk_mb // 1024}G)")
+
+
+def sandbox_limits(args) -> dict:
+    """The :class:`~.grading.runner.Limits` fields set by :func:`add_sandbox_options`."""
+    return {"sandbox": args.sandbox, "memory_mb": args.memory, "cpu_seconds": args.cpu_time,
+            "processes": args.processes, "open_files": args.open_files,
+            "file_size_mb": args.file_size, "disk_mb": args.disk}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -56,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: gradebook/<source name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    add_sandbox_options(p)
 
     p = sub.add_parser("check", help="run a notebook's public tests and show its score")
     p.add_argument("notebook", type=Path)
@@ -99,7 +156,7 @@ def cmd_grade(args) -> int:
 
     out = args.out or Path("gradebook") / args.source.stem
     limits = Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
-                    threads=max(1, (os.cpu_count() or 1) // args.jobs))
+                    threads=max(1, (os.cpu_count() or 1) // args.jobs), **sandbox_limits(args))
     try:
         from .grading.grade import load_source
 

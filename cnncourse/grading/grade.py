@@ -63,6 +63,7 @@ class SubmissionResult:
     tests: list[TestResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    sandbox: str = "off"  # how the kernel was isolated: "bubblewrap" or "off"
 
     def to_dict(self) -> dict:
         return asdict(self)

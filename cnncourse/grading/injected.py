@@ -36,7 +36,8 @@ TRUSTED_CALLBACK_PACKAGES = ("IPython", "ipykernel", "matplotlib", "matplotlib_i
                              "ipywidgets", "comm", "jupyter_client")
 
 
-def preamble() -> str:
+def preamble(plan) -> str:
+    """Code run once before the notebook's first cell (``plan``: the :class:`~.assemble.Plan`)."""
     return f'''
 def __cnncourse_preamble():
     import importlib, os, sys
@@ -54,7 +55,9 @@ def as_expression(code: str) -> str:
             f'"<cnncourse-grader>", "exec"), {{"__name__": "__cnncourse__"}})')
 
 
-def guard(imports: str) -> str:
+def guard(plan) -> str:
+    """An expression run before each test cell; it ends by re-running the tests' imports."""
+    imports = plan.imports
     return as_expression(f'''
 def guard():
     import importlib, sys, types
@@ -127,3 +130,9 @@ def forget():
     get_ipython()._last_traceback = None
 forget()
 ''')
+
+
+def after_test(plan) -> str:
+    """An expression evaluated after each test cell whose text the grader keeps as
+    ``Outcome.kernel_report``; empty when there is nothing to ask the kernel."""
+    return ""

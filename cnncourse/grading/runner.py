@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .assemble import Plan, Step
-from .injected import forget, guard, preamble
+from .injected import after_test, forget, guard, preamble
 from .notebook_format import TEST
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -45,6 +45,14 @@ class Limits:
     startup_timeout: float = 60.0
     probe_timeout: float = 5.0
     threads: int = 1  # BLAS / OpenMP threads in the kernel
+    # The sandbox (see :mod:`.sandbox`): "on", "off" or "auto", and what the kernel may use.
+    sandbox: str = "off"
+    memory_mb: int = 4096  # address space of the kernel process
+    cpu_seconds: int = 1200  # CPU time of each process in the sandbox
+    processes: int = 512  # processes and threads
+    open_files: int = 1024
+    file_size_mb: int = 512  # largest file the kernel may write
+    disk_mb: int = 1024  # the private writable space: /tmp, home and the submission's copy
 
 
 @dataclass
@@ -56,6 +64,8 @@ class Execution:
     evalue: str = ""
     traceback: str = ""
     value: str | None = None  # text/plain of the last expression
+    stderr: str = ""  # what the code wrote to stderr (nbgrader scores such a test cell 0)
+    stdout: str = ""  # what it printed, truncated (the checks' ✓ and ✗ lines)
 
 
 @dataclass
@@ -71,6 +81,10 @@ class Outcome:
     seconds: float = 0.0
     reason: str = ""  # why a step was not run; "notebook" when a timeout was the notebook's
     warnings: list[str] = field(default_factory=list)
+    stderr: str = ""  # stderr of the step's public segments, truncated
+    hidden_stderr: bool = False  # a hidden segment wrote to stderr (its text is not kept)
+    stdout: str = ""  # stdout of the step's public segments, truncated
+    kernel_report: str | None = None  # what injected.after_test(plan) evaluated to, if anything
 
 
 def kernel_env(limits: Limits) -> dict[str, str]:
@@ -168,6 +182,12 @@ class KernelSession:
             plain = msg["content"].get("data", {}).get("text/plain")
             if isinstance(plain, str):
                 self._value = plain[:VALUE_CHARS]
+        elif msg["msg_type"] == "stream":
+            text = msg["content"].get("text")
+            name = "_stderr" if msg["content"].get("name") == "stderr" else "_stdout"
+            kept = getattr(self, name)
+            if isinstance(text, str) and len(kept) < VALUE_CHARS:
+                setattr(self, name, kept + text[: VALUE_CHARS - len(kept)])
 
     def _on_executed(self, cell, cell_index, execute_reply) -> None:
         self._reply = execute_reply
@@ -175,7 +195,7 @@ class KernelSession:
     def execute(self, code: str, timeout: float, store_history: bool = True) -> Execution:
         from nbclient.exceptions import DeadKernelError
 
-        self._reply, self._value = None, None
+        self._reply, self._value, self._stderr, self._stdout = None, None, "", ""
         self._cell.source = code
         self.client.timeout = max(1, math.ceil(timeout))
         try:
@@ -188,15 +208,16 @@ class KernelSession:
         if reply is None:  # nothing to run (blank code)
             return Execution(OK)
         if "header" not in reply:  # nbclient's stand-in reply after a timeout
-            return Execution(TIMEOUT)
+            return Execution(TIMEOUT, stderr=self._stderr, stdout=self._stdout)
         content = reply.get("content", {})
         if content.get("status") == "ok":
-            return Execution(OK, value=self._value)
+            return Execution(OK, value=self._value, stderr=self._stderr, stdout=self._stdout)
         traceback = _short_traceback(content.get("traceback") or [])
         if len(traceback) > TRACEBACK_CHARS:
             traceback = "...\n" + traceback[-TRACEBACK_CHARS:]
         return Execution(ERROR, str(content.get("ename", "Error")),
-                         str(content.get("evalue", ""))[:TRACEBACK_CHARS], traceback)
+                         str(content.get("evalue", ""))[:TRACEBACK_CHARS], traceback,
+                         stderr=self._stderr, stdout=self._stdout)
 
     def evaluate(self, expression: str, timeout: float) -> Execution:
         """Evaluate ``expression`` as a user expression: no transformers, no history."""
@@ -219,7 +240,8 @@ class KernelSession:
             return Execution(TIMEOUT)
         result = reply.get("content", {}).get("user_expressions", {}).get("r", {})
         if result.get("status") == "ok":
-            return Execution(OK)
+            plain = result.get("data", {}).get("text/plain")
+            return Execution(OK, value=plain[:VALUE_CHARS] if isinstance(plain, str) else None)
         return Execution(ERROR, str(result.get("ename", "Error")), str(result.get("evalue", "")))
 
     def responsive(self) -> bool:
@@ -254,7 +276,7 @@ def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: 
     limited_by = "notebook" if notebook_deadline < start + limits.cell_timeout else ""
     outcome = Outcome(OK)
     if step.kind == TEST:
-        check = session.evaluate(guard(plan.imports), min(30.0, deadline - start))
+        check = session.evaluate(guard(plan), min(30.0, deadline - start))
         if check.status == DIED:
             return Outcome(DIED, seconds=time.monotonic() - start)
         if check.status != OK:
@@ -269,11 +291,20 @@ def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: 
             return Outcome(TIMEOUT, hidden=segment.hidden, reason=limited_by,
                            seconds=time.monotonic() - start)
         last = session.execute(segment.code, remaining, store_history=not segment.hidden)
+        if last.stderr:
+            if segment.hidden:
+                outcome.hidden_stderr = True
+            else:
+                outcome.stderr += last.stderr
+        if last.stdout and not segment.hidden:
+            outcome.stdout += last.stdout
         alive = last.status in (OK, ERROR) or (last.status == TIMEOUT and session.responsive())
         if segment.hidden and alive:
             session.evaluate(forget(segment.code), limits.probe_timeout)
         if last.status == OK:
             continue
+        if alive:
+            _after_test(session, step, plan, outcome)
         outcome.seconds = time.monotonic() - start
         outcome.hidden = segment.hidden
         if last.status == TIMEOUT:
@@ -286,8 +317,16 @@ def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: 
                 outcome.evalue, outcome.traceback = last.evalue, last.traceback
         return outcome
     outcome.value = last.value if last else None
+    _after_test(session, step, plan, outcome)
     outcome.seconds = time.monotonic() - start
     return outcome
+
+
+def _after_test(session: KernelSession, step: Step, plan: Plan, outcome: Outcome) -> None:
+    """Ask the kernel what it observed during a test step (see ``injected.after_test``)."""
+    expression = after_test(plan) if step.kind == TEST else ""
+    if expression:
+        outcome.kernel_report = session.evaluate(expression, session.limits.probe_timeout).value
 
 
 def run_plan(plan: Plan, cwd: Path, limits: Limits,
@@ -310,7 +349,8 @@ def run_plan(plan: Plan, cwd: Path, limits: Limits,
         try:
             try:
                 session.start(min(limits.startup_timeout, max(1.0, deadline - time.monotonic())))
-                boot = session.execute(preamble(), limits.startup_timeout, store_history=False)
+                boot = session.execute(preamble(plan), limits.startup_timeout,
+                                       store_history=False)
                 if boot.status != OK:
                     raise RuntimeError(f"the grader's setup code failed in the kernel: "
                                        f"{boot.ename or boot.status} {boot.evalue}")
