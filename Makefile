@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup test lint book vendor chromium lab bench release grade lock clean
+.PHONY: setup test lint book vendor chromium sandbox lab bench release grade lock clean
 
 setup: $(STAMP)
 
@@ -49,6 +49,11 @@ $(VENDOR): book/package-lock.json
 # Headless Chromium for tests/book/test_browser.py (Debian; needs root, as in CI).
 chromium:
 	command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
+
+# bubblewrap, the grading sandbox of `cnncourse grade` (Debian; needs root, as in CI).
+# prlimit, the other half, comes with util-linux.
+sandbox:
+	command -v bwrap >/dev/null || { apt-get update && apt-get install -y bubblewrap; }
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=.

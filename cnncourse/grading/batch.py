@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .assemble import build_plan
@@ -28,6 +28,7 @@ from .grade import GRADER_ERROR, SubmissionResult, failed_result, load_source
 from .release import write_text
 from .report import write_gradebook, write_student_reports
 from .runner import Limits
+from .sandbox import resolve_mode
 from .submissions import Submission
 
 MARGIN_S = 60.0
@@ -98,10 +99,12 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
                 progress: Callable[[str], None] | None = None) -> list[SubmissionResult]:
     """Grade every submission and write the reports; returns results in input order.
 
-    Raises :class:`~.notebook_format.NotebookError` only for a bad *source*; nothing a
-    submission does stops the batch.
+    Raises :class:`~.notebook_format.NotebookError` only for a bad *source*, and
+    :class:`~.sandbox.SandboxUnavailable` before grading anything when ``limits.sandbox``
+    is ``"on"`` and the sandbox cannot run; nothing a submission does stops the batch.
     """
     limits = limits or Limits(threads=max(1, (os.cpu_count() or 1) // max(1, jobs)))
+    limits = replace(limits, sandbox=resolve_mode(limits.sandbox))
     nb, max_score = load_source(source)
     template = build_plan(nb, None)
     test_ids = [step.grade_id for step in template.tests]
@@ -118,6 +121,7 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
     def finish(i: int, result: SubmissionResult) -> None:
         sub = submissions[i]
         result.notes = list(sub.notes) + [n for n in result.notes if n not in sub.notes]
+        result.sandbox = limits.sandbox
         write_student_reports(result, out_dir)
         with lock:
             results[i] = result

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import sandbox
 from .assemble import Plan, Step
 from .injected import after_test, forget, guard, preamble
 from .notebook_format import TEST
@@ -84,6 +85,7 @@ class Outcome:
     stderr: str = ""  # stderr of the step's public segments, truncated
     hidden_stderr: bool = False  # a hidden segment wrote to stderr (its text is not kept)
     stdout: str = ""  # stdout of the step's public segments, truncated
+    limit: str = ""  # the sandbox limit that stopped the step ("the memory limit of 4 GiB ...")
     kernel_report: str | None = None  # what injected.after_test(plan) evaluated to, if anything
 
 
@@ -134,21 +136,41 @@ class KernelSession:
         self.limits = limits
         self.cwd = cwd
         self.on_start = on_start
-        self.runtime = Path(tempfile.mkdtemp(prefix="cnncourse-kernel-"))
+        self.sandboxed = limits.sandbox == sandbox.BUBBLEWRAP
         argv = [sys.executable, "-P", "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
                 "-f", "{connection_file}"]
+        self.uid = None
+        if self.sandboxed:
+            # Short path: the sockets' names must fit in about 100 bytes.
+            self.runtime = Path(tempfile.mkdtemp(prefix="cnck-", dir="/tmp"))
+            self.uid = sandbox.UserId()
+            self.uid.give(self.runtime)
+            argv = sandbox.kernel_command(argv, limits, self.runtime, cwd, self.uid.uid)
+        else:
+            self.runtime = Path(tempfile.mkdtemp(prefix="cnncourse-kernel-"))
+        # Signals cannot reach a kernel in its own session; ask it over the control channel.
+        interrupt_mode = "message" if self.sandboxed else "signal"
 
         class ThisPython(KernelSpecManager):
             def get_kernel_spec(self, kernel_name):
                 return KernelSpec(argv=argv, display_name="cnncourse grader",
-                                  language="python", resource_dir=str(Path(__file__).parent))
+                                  language="python", interrupt_mode=interrupt_mode,
+                                  resource_dir=str(Path(__file__).parent))
+
+        uid = self.uid
+
+        class Manager(AsyncKernelManager):
+            def write_connection_file(self, **kwargs):
+                super().write_connection_file(**kwargs)
+                if uid is not None:  # the sandboxed kernel runs as its own user
+                    uid.give(Path(self.connection_file))
 
         # Unix sockets in a private folder; TCP on localhost when the path would be too
         # long for a socket name (about 100 bytes, e.g. under macOS's long TMPDIR).
         socket_base = str(self.runtime / "k")
         transport = {"transport": "ipc", "ip": socket_base} if len(socket_base) < 80 else {
             "transport": "tcp", "ip": "127.0.0.1"}
-        km = AsyncKernelManager(kernel_spec_manager=ThisPython(), kernel_name="python3",
+        km = Manager(kernel_spec_manager=ThisPython(), kernel_name="python3",
                                 connection_file=str(self.runtime / "kernel.json"), **transport)
         self._cell = nbformat.v4.new_code_cell("")
         session = self
@@ -169,8 +191,12 @@ class KernelSession:
 
     def start(self, timeout: float) -> None:
         self.client.startup_timeout = max(5, math.ceil(timeout))
-        self.client.start_new_kernel(cwd=str(self.cwd), env=kernel_env(self.limits),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.sandboxed:
+            cwd, env = str(self.runtime), sandbox.sandbox_env(self.limits.threads)
+        else:
+            cwd, env = str(self.cwd), kernel_env(self.limits)
+        self.client.start_new_kernel(cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
         self.pgid = getattr(self.client.km.provisioner, "pgid", None)
         if self.pgid and self.on_start:
             self.on_start(self.pgid)
@@ -248,6 +274,28 @@ class KernelSession:
         """After a timeout: did the interrupt work, so the kernel answers again?"""
         return self.execute("None", self.limits.probe_timeout, store_history=False).status == OK
 
+    def process_id(self) -> int | None:
+        """The kernel's process on this machine (in the sandbox: bubblewrap's)."""
+        process = getattr(getattr(self.client.km, "provisioner", None), "process", None)
+        return getattr(process, "pid", None)
+
+    def death_reason(self) -> str:
+        """Why the sandboxed kernel died, from its exit status ('' when not known)."""
+        process = getattr(getattr(self.client.km, "provisioner", None), "process", None)
+        if not self.sandboxed or process is None:
+            return ""
+        try:
+            code = process.wait(timeout=2)
+        except Exception:  # still running, or not a Popen: nothing to learn
+            return ""
+        return sandbox.death_reason(code, self.limits)
+
+    def sweep(self) -> None:
+        """Sandbox only: end the processes a cell left behind (see :func:`.sandbox.sweep`)."""
+        pid = self.process_id() if self.sandboxed else None
+        if pid:
+            sandbox.sweep(pid)
+
     def close(self) -> None:
         """Kill the kernel and everything it started in its process group."""
         if self.pgid:
@@ -265,6 +313,8 @@ class KernelSession:
             self.runtime.rmdir()
         except OSError:
             pass
+        if self.uid is not None:
+            self.uid.release()
 
 
 def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: float
@@ -313,6 +363,8 @@ def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: 
             outcome.status = DIED
         else:
             outcome.status, outcome.ename = ERROR, last.ename
+            if session.sandboxed:
+                outcome.limit = sandbox.explain_error(last.ename, last.evalue, limits)
             if not segment.hidden:
                 outcome.evalue, outcome.traceback = last.evalue, last.traceback
         return outcome
@@ -374,9 +426,12 @@ def run_plan(plan: Plan, cwd: Path, limits: Limits,
                     break
                 outcome = run_step(session, step, plan, deadline)
                 outcomes[i] = outcome
+                if outcome.status == DIED:
+                    outcome.limit = session.death_reason()
                 if outcome.status in (DIED, HUNG):
                     crashed[i], crash_at = outcome, i
                     break
+                session.sweep()
         finally:
             session.close()
         if crash_at is None:

@@ -1,0 +1,38 @@
+"""The grading sandbox for the tests: bubblewrap is installed where missing (as root, as in
+CI) and must work in CI; elsewhere the sandboxed tests skip with the reason."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from cnncourse.grading import sandbox
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _install_bubblewrap() -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update"], check=True, capture_output=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "bubblewrap"], check=True, capture_output=True,
+                   env=env)
+
+
+@pytest.fixture(scope="session")
+def sandbox_ready() -> None:
+    """Skip (fail in CI) unless grading kernels can run in the sandbox here."""
+    if shutil.which("bwrap") is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        try:
+            _install_bubblewrap()
+        except subprocess.CalledProcessError as exc:
+            reason = f"apt-get could not install bubblewrap: {exc.stderr!r:.300}"
+            pytest.fail(reason) if IN_CI else pytest.skip(reason)
+    why = sandbox.problem()
+    if why:
+        if IN_CI:
+            pytest.fail(why)
+        print(f"\n*** SKIPPED: {why} ***")
+        pytest.skip(why)
