@@ -21,15 +21,19 @@ def _install_bubblewrap() -> None:
                    env=env)
 
 
-@pytest.fixture(scope="session")
-def sandbox_ready() -> None:
-    """Skip (fail in CI) unless grading kernels can run in the sandbox here."""
+@pytest.fixture(scope="session", autouse=True)
+def _bubblewrap_installed() -> None:
+    """As root (CI, containers), install bubblewrap where it is missing, once."""
     if shutil.which("bwrap") is None and os.geteuid() == 0 and shutil.which("apt-get"):
         try:
             _install_bubblewrap()
         except subprocess.CalledProcessError as exc:
-            reason = f"apt-get could not install bubblewrap: {exc.stderr!r:.300}"
-            pytest.fail(reason) if IN_CI else pytest.skip(reason)
+            print(f"\n*** apt-get could not install bubblewrap: {exc.stderr!r:.300} ***")
+
+
+@pytest.fixture(scope="session")
+def sandbox_ready() -> None:
+    """Skip (fail in CI) unless grading kernels can run in the sandbox here."""
     why = sandbox.problem()
     if why:
         if IN_CI:
