@@ -5,10 +5,12 @@
 - :mod:`~cnncourse.grading.release`: ``solutions/`` -> ``exercises/``
 - :mod:`~cnncourse.grading.assemble`: which cells run when a submission is graded
 - :mod:`~cnncourse.grading.runner`: running them in a fresh kernel within time limits
+- :mod:`~cnncourse.grading.sandbox`: bubblewrap and prlimit around each grading kernel
 - :mod:`~cnncourse.grading.grade`: scoring one submission
 - :mod:`~cnncourse.grading.submissions`, :mod:`~cnncourse.grading.batch`,
   :mod:`~cnncourse.grading.worker`: finding and grading many in parallel
 - :mod:`~cnncourse.grading.report`: CSV gradebook, Gradescope JSON, HTML feedback
+- :mod:`~cnncourse.grading.gradescope`: a Gradescope autograder zip, and its grading step
 
 Importing this package imports nothing heavy: kernels' test cells import ``checks``.
 See ``docs/grading.md`` for the instructor's workflow.

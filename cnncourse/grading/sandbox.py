@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,11 +104,12 @@ def bwrap_args(limits: Limits, runtime: Path, submission: Path, uid: int | None)
     if os.geteuid() != 0:
         args.append("--unshare-user")
     args += _system_mounts()
+    # The tmpfs first: what is bound after it stays visible, even a Python under /tmp.
+    args += ["--perms", "1777", "--size", str(limits.disk_mb * 2**20), "--tmpfs", "/tmp"]
     made: set[str] = set()
     for root in python_roots():
         args += [*_parents(root, made), "--ro-bind", root, root]
-    args += ["--perms", "1777", "--size", str(limits.disk_mb * 2**20), "--tmpfs", "/tmp",
-             *_parents(str(runtime), made), "--bind", str(runtime), str(runtime),
+    args += [*_parents(str(runtime), made), "--bind", str(runtime), str(runtime),
              *_parents(SUBMISSION, made), "--ro-bind", str(submission), SUBMISSION,
              "--chdir", "/"]
     if uid is not None:  # the entry script needs these for a moment to drop to `uid`
@@ -149,24 +151,37 @@ def sandbox_env(threads: int) -> dict[str, str]:
 # --------------------------------------------------------------------------- availability
 
 
+_probed = False  # a probe succeeded in this process: no need to start another
+
+
 def problem() -> str | None:
-    """Why the sandbox cannot run here (``None`` when it can)."""
+    """Why the sandbox cannot run here (``None`` when it can).
+
+    Starts a sandbox with a kernel's mounts and imports the package in it, so that a
+    mount that would hide this Python shows up here and not as dead kernels.
+    """
+    from .runner import Limits
+
+    global _probed
     for tool in ("bwrap", "prlimit"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed: {INSTALL_HINT}"
-    probe = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--die-with-parent",
-             *([] if os.geteuid() == 0 else ["--unshare-user"]), *_system_mounts(),
-             "--tmpfs", "/tmp", "--", "/bin/true"]
-    try:
-        run = subprocess.run(probe, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"bubblewrap could not start ({exc}); {INSTALL_HINT}"
+    if _probed:
+        return None
+    with tempfile.TemporaryDirectory(prefix="cnck-probe-") as tmp:
+        probe = [*bwrap_args(Limits(), Path(tmp), Path(tmp), None), "--",
+                 sys.executable, "-c", "import cnncourse.grading"]
+        try:
+            run = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"bubblewrap could not start ({exc}); {INSTALL_HINT}"
     if run.returncode != 0:
-        why = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else \
-            f"exit code {run.returncode}"
+        lines = run.stderr.strip().splitlines()
+        why = lines[-1] if lines else f"exit code {run.returncode}"
         return (f"bubblewrap cannot create a sandbox here ({why}); it needs user namespaces "
                 "or root. In a container, allow them (for example Docker's "
                 f"--security-opt seccomp=unconfined --cap-add SYS_ADMIN); {INSTALL_HINT}")
+    _probed = True
     return None
 
 
