@@ -5,6 +5,10 @@ from the submission only the code of solution cells (matched by ``grade_id``, or
 nbformat cell ``id`` when the metadata was lost) and the code cells the learner added
 (kept after the cell they followed). Setup and test cells, hidden tests included, always
 come from the source, so edited, moved or deleted test cells change nothing.
+
+The plan also carries the own-work rules (:mod:`.own_work`): each solution step the
+references its answer may not use and the names its tests take from the learner, each
+test step the solution cell it tests, and the static findings for the submission.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from .notebook_format import (
     grade_id,
     split_hidden,
 )
+from .own_work import Finding, check_plan, exercise_names, forbidden_of
 from .release import strip_hidden, stub_solution
 
 SETUP, EXTRA = "setup", "extra"
@@ -36,6 +41,9 @@ class Step:
     segments: list[Segment]
     points: float = 0.0
     origin: str = "source"  # "source", "submission" or "stub" (the learner's cell was missing)
+    forbidden: tuple[str, ...] = ()  # solution steps: references the answer may not use
+    names: tuple[str, ...] = ()  # solution steps: what the tests take from the learner
+    covers: str | None = None  # test steps: the solution cell they test
 
     @property
     def label(self) -> str:
@@ -54,6 +62,7 @@ class Plan:
     steps: list[Step]
     notes: list[str] = field(default_factory=list)
     imports: str = ""  # import statements of setup and test cells, re-run before each test
+    findings: list[Finding] = field(default_factory=list)  # own work, found statically
 
     @property
     def tests(self) -> list[Step]:
@@ -129,6 +138,7 @@ def build_plan(source_nb, submission: dict | None) -> Plan:
                 plan.steps.append(Step(EXTRA, anchor_id, [Segment(code)], origin="submission"))
 
     add_extras(None)
+    covers = None
     for cell in source_nb.cells:
         gid, kind = grade_id(cell), cell_kind(cell)
         if cell.cell_type != "code" or gid is None:
@@ -142,15 +152,26 @@ def build_plan(source_nb, submission: dict | None) -> Plan:
                 step = Step(SOLUTION, gid, [Segment(stub_solution(source))], origin="stub")
             else:
                 step = Step(SOLUTION, gid, [Segment(cell_source(theirs))], origin="submission")
+            step.forbidden, covers = forbidden_of(cell), gid
         elif kind == TEST:
             step = Step(TEST, gid, split_hidden(source),
-                        points=float(cell.metadata["nbgrader"]["points"]))
+                        points=float(cell.metadata["nbgrader"]["points"]), covers=covers)
             _note_changes(plan, submission, theirs, gid, (strip_hidden(source), source), "test")
         else:
             step = Step(SETUP, gid, [Segment(source)])
             _note_changes(plan, submission, theirs, gid, (source,), "locked")
         plan.steps.append(step)
         add_extras(gid)
+    names = exercise_names(plan)
+    for step in plan.steps:
+        if step.kind == SOLUTION:
+            step.names = names.get(step.grade_id, ())
+    if submission is not None:
+        try:
+            plan.findings = check_plan(plan)
+        except Exception as exc:  # a bug in the check must not stop the grading
+            plan.notes.append(f"the grader could not check that the answers are your own "
+                              f"work ({type(exc).__name__}: {exc}); ask your teacher")
     return plan
 
 

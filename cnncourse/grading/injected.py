@@ -13,6 +13,8 @@ raises the bar against tampering rather than making tampering impossible (see
   reference and grading modules (reloaded from disk), then re-runs the tests' imports.
 - :func:`forget`: after each hidden block; drops its source from ``linecache`` and the
   last traceback, so later code cannot read the hidden test back.
+- :func:`after_test`: after each test cell; what the own-work tripwire
+  (:mod:`.tripwire`, installed by the preamble and again by the guard) saw.
 
 ``guard`` and ``forget`` are *expressions*, sent as the kernel's ``user_expressions``:
 those are evaluated with ``eval``, so no input or AST transformer a submission installed
@@ -36,13 +38,51 @@ TRUSTED_CALLBACK_PACKAGES = ("IPython", "ipykernel", "matplotlib", "matplotlib_i
                              "ipywidgets", "comm", "jupyter_client")
 
 
+TRIPWIRE = "cnncourse.grading.tripwire"
+
+
+def tripwire_config(plan) -> dict:
+    """What the kernel's tripwire needs: per solution cell with forbidden references, the
+    references, its exercise names and the digests of the learner's code; the digests of
+    the source's setup and test cells (never their code). Empty: nothing to install."""
+    cached = getattr(plan, "_tripwire_config", None)
+    if cached is not None:
+        return cached
+    cells = {}
+    for step in plan.steps:
+        if step.kind == "solution" and step.forbidden:
+            code = "".join(s.code for s in step.segments)
+            cells[step.grade_id] = {"forbidden": list(step.forbidden),
+                                    "names": list(step.names),
+                                    "digests": sorted(_digests(code))}
+    config: dict = {}
+    if cells:
+        source: set[str] = set()
+        for step in plan.steps:
+            if step.kind in ("setup", "test"):
+                for segment in step.segments:
+                    source |= _digests(segment.code)
+        config = {"cells": cells, "source": sorted(source)}
+    try:
+        plan._tripwire_config = config
+    except AttributeError:  # a plan-like object that takes no attributes
+        pass
+    return config
+
+
 def preamble(plan) -> str:
     """Code run once before the notebook's first cell (``plan``: the :class:`~.assemble.Plan`)."""
+    config = tripwire_config(plan)
     return f'''
 def __cnncourse_preamble():
     import importlib, os, sys
     for name in ("numpy", "cnncourse", "cnncourse.nn", *{RELOADED_MODULES!r}):
         importlib.import_module(name)
+    if {bool(config)!r}:
+        try:  # the static check does not depend on it: never let it stop the notebook
+            importlib.import_module({TRIPWIRE!r}).install({config!r})
+        except Exception:
+            pass
     sys.path.append(os.getcwd())
 __cnncourse_preamble()
 del __cnncourse_preamble
@@ -56,8 +96,10 @@ def as_expression(code: str) -> str:
 
 
 def guard(plan) -> str:
-    """An expression run before each test cell; it ends by re-running the tests' imports."""
+    """An expression run before each test cell; it ends by re-running the tests' imports
+    and installing the own-work tripwire afresh (from disk) over the reloaded modules."""
     imports = plan.imports
+    config = tripwire_config(plan)
     return as_expression(f'''
 def guard():
     import importlib, sys, types
@@ -93,6 +135,12 @@ def guard():
             if isinstance(value, types.FunctionType) and not key.startswith("_"):
                 setattr(package, key, value)
     exec({imports!r}, shell.user_ns)
+    if {bool(config)!r}:
+        previous = sys.modules.pop({TRIPWIRE!r}, None)
+        try:
+            importlib.import_module({TRIPWIRE!r}).install({config!r}, shell.user_ns, previous)
+        except Exception:
+            pass
 guard()
 ''')
 
@@ -134,5 +182,9 @@ forget()
 
 def after_test(plan) -> str:
     """An expression evaluated after each test cell whose text the grader keeps as
-    ``Outcome.kernel_report``; empty when there is nothing to ask the kernel."""
-    return ""
+    ``Outcome.kernel_report``: the tripwire's violations as JSON (see
+    :func:`.own_work.parse_kernel_report`); empty when there is nothing to ask the kernel."""
+    if not tripwire_config(plan):
+        return ""
+    return (f'__import__("sys").modules[{TRIPWIRE!r}].report() '
+            f'if {TRIPWIRE!r} in __import__("sys").modules else "[]"')
