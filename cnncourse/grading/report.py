@@ -22,40 +22,70 @@ HIDDEN_FOOTNOTE = ("Tests marked 'with hidden tests' also ran tests you cannot s
                    "messages are not shown.")
 
 
+TRACEBACK_RULE = "-" * 20 + " traceback " + "-" * 20
+
+
 def _num(x: float) -> str:
     return f"{x:g}"
 
 
+def _sandbox(result: SubmissionResult) -> str:
+    """How the learner's code was isolated, in words."""
+    if result.sandbox == "bubblewrap":
+        return "bubblewrap (the notebook ran isolated, with limits on memory, processes and files)"
+    return result.sandbox or "off"
+
+
+def feedback_text(test) -> str:
+    """A test's feedback as plain text: the message, then the traceback below a rule."""
+    if not test.details:
+        return test.message
+    return f"{test.message}\n\n{TRACEBACK_RULE}\n{test.details}"
+
+
 def gradescope_json(result: SubmissionResult) -> dict:
-    """The result in the shape of Gradescope's ``results.json``."""
+    """The result as Gradescope's ``results.json`` (its autograder specification).
+
+    Every text is plain (``"text"`` formats: nothing the learner wrote is rendered as HTML),
+    and every test and the output are visible to the learner; the grader's own log
+    (stdout) is not.
+    """
     tests = []
     for number, test in enumerate(result.tests, 1):
         tests.append({
             "name": test.grade_id + (" (includes hidden tests)" if test.hidden else ""),
+            "name_format": "text",
             "number": str(number),
             "score": test.points,
             "max_score": test.max_points,
             "status": "passed" if test.status == PASSED else "failed",
-            "output": test.message,
+            "output": feedback_text(test),
+            "output_format": "text",
             "visibility": "visible",
+            "extra_data": {"grade_id": test.grade_id, "result": test.status,
+                           "hidden_tests": test.hidden},
         })
     return {
         "score": result.score,
-        "execution_time": result.seconds,
+        "execution_time": round(result.seconds),
         "output": summary_text(result, tests=False),
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": tests,
         "extra_data": {"student": result.student, "status": result.status,
-                       "max_score": result.max_score,
+                       "max_score": result.max_score, "sandbox": result.sandbox,
                        "submission": Path(result.submission).name if result.submission else None},
+        "tests": tests,
     }
 
 
 def summary_text(result: SubmissionResult, tests: bool = True) -> str:
-    """Plain-text report: score, notes and (optionally) one block per test."""
+    """Plain-text report: score, sandbox, notes and (optionally) one block per test."""
     lines = [f"{result.student}: {_num(result.score)} / {_num(result.max_score)} points "
              f"({result.status})"]
+    lines.append(f"sandbox: {_sandbox(result)}")
     lines += [f"note: {note}" for note in result.notes]
     if tests:
         for test in result.tests:
@@ -65,6 +95,9 @@ def summary_text(result: SubmissionResult, tests: bool = True) -> str:
                          f"{_num(test.max_points)}")
             if test.status != PASSED:
                 lines += ["    " + line for line in test.message.splitlines()]
+                if test.details:
+                    lines.append("    traceback:")
+                    lines += ["        " + line for line in test.details.splitlines()]
     return "\n".join(lines)
 
 
@@ -73,6 +106,8 @@ body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; 
 table { border-collapse: collapse; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: .4rem; text-align: left; vertical-align: top; }
 pre { white-space: pre-wrap; background: #f6f6f6; padding: .5rem; margin: 0; }
+details { margin-top: .3rem; } summary { cursor: pointer; color: #555; }
+details pre { background: #fbfbfb; color: #444; font-size: .9em; }
 .passed { color: #176b2c; } .partial { color: #8a5a00; } .failed, .not_run { color: #a11; }
 """
 
@@ -84,6 +119,9 @@ def feedback_html(result: SubmissionResult) -> str:
     for test in result.tests:
         label = e(test.grade_id) + (" <small>(with hidden tests)</small>" if test.hidden else "")
         message = "" if test.status == PASSED else f"<pre>{e(test.message)}</pre>"
+        if message and test.details:
+            message += (f"<details><summary>Traceback</summary><pre>{e(test.details)}</pre>"
+                        "</details>")
         rows.append(f'<tr><td>{label}</td><td class="{e(test.status)}">{e(test.status)}</td>'
                     f"<td>{_num(test.points)} / {_num(test.max_points)}</td>"
                     f"<td>{message}</td></tr>")
@@ -96,6 +134,7 @@ def feedback_html(result: SubmissionResult) -> str:
 <h1>Feedback for {e(result.student)}</h1>
 <p>Notebook: <code>{e(name)}</code> &middot; score <strong>{_num(result.score)} /
 {_num(result.max_score)}</strong> &middot; {e(result.status)}</p>
+<p>Sandbox: {e(_sandbox(result))}</p>
 {f"<h2>Notes</h2><ul>{notes}</ul>" if notes else ""}
 <h2>Tests</h2>
 <table><tr><th>Test</th><th>Result</th><th>Points</th><th>Details</th></tr>
@@ -123,15 +162,16 @@ def _cell(text: str) -> str:
 
 def write_gradebook(results: Sequence[SubmissionResult], path: Path,
                     test_ids: Sequence[str]) -> Path:
-    """One row per submission: score, status, points per test and the notes."""
+    """One row per submission: score, status, sandbox, points per test and the notes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "submission", "score", "max_score", "status", *test_ids,
-                     "seconds", "notes"])
+    writer.writerow(["student", "submission", "score", "max_score", "status", "sandbox",
+                     *test_ids, "seconds", "notes"])
     for r in results:
         points = {t.grade_id: _num(t.points) for t in r.tests}
         writer.writerow([_cell(r.student), _cell(r.submission or ""), _num(r.score),
-                         _num(r.max_score), r.status, *(points.get(t, "0") for t in test_ids),
+                         _num(r.max_score), r.status, _cell(r.sandbox),
+                         *(points.get(t, "0") for t in test_ids),
                          _num(r.seconds), _cell(" | ".join(r.notes))])
     write_text(path, buffer.getvalue())
     return path
