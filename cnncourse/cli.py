@@ -4,6 +4,7 @@
     cnncourse grade --source solutions/X.ipynb [--jobs N] [--timeout S]
                     [--notebook-timeout S] [--out DIR] SUBMISSION...
     cnncourse check NOTEBOOK [--source SRC] [--timeout S]
+    cnncourse gradescope solutions/X.ipynb [-o X-autograder.zip] [--sandbox on|off|auto]
     cnncourse doctor
 
 Importing this module is cheap: nothing heavy (TensorFlow, nbclient) loads until a
@@ -122,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive, default=120.0,
                    help="seconds each cell may run (default 120)")
 
+    p = sub.add_parser("gradescope", help="build a Gradescope autograder zip for one notebook")
+    p.add_argument("source", type=Path, help="the solutions/ notebook")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="the zip to write (default: <source name>-autograder.zip)")
+    p.add_argument("--timeout", type=_positive, default=60.0,
+                   help="seconds each cell may run (default 60)")
+    p.add_argument("--notebook-timeout", type=_positive, default=480.0,
+                   help="seconds a whole notebook may run (default 480: Gradescope stops an "
+                        "autograder after 10 minutes unless you raise its limit)")
+    add_sandbox_options(p)
+
     sub.add_parser("doctor", help="print versions and the hardware this machine offers")
     return parser
 
@@ -170,13 +182,21 @@ def cmd_grade(args) -> int:
         print("cnncourse grade: no submissions found", file=sys.stderr)
         return 2
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    results = grade_batch(args.source, subs, out, jobs=args.jobs, limits=limits,
-                          progress=progress)
+    from .grading.sandbox import SandboxUnavailable, problem
+
+    if args.sandbox == "auto" and (why := problem()):
+        print(f"cnncourse grade: no sandbox ({why}); grading UNPROTECTED", file=sys.stderr)
+    try:
+        results = grade_batch(args.source, subs, out, jobs=args.jobs, limits=limits,
+                              progress=progress)
+    except SandboxUnavailable as exc:
+        print(f"cnncourse grade: {exc}. Nothing was graded.", file=sys.stderr)
+        return 2
     total = results[0].max_score
     graded = sum(r.status == "graded" for r in results)
     mean = sum(r.score for r in results) / len(results)
     print(f"{len(results)} submissions ({graded} graded, {len(results) - graded} not); "
-          f"mean {mean:.2f} / {total:g}")
+          f"mean {mean:.2f} / {total:g}; sandbox: {results[0].sandbox}")
     print(f"gradebook: {out / 'gradebook.csv'}; per student: {out / 'results'}/, "
           f"{out / 'feedback'}/")
     return 0
@@ -205,6 +225,24 @@ def cmd_check(args) -> int:
         print("\nThese are the public tests only: when the notebook is graded, hidden tests "
               "check more cases, so the final score may be lower.")
     return 0 if result.score == result.max_score else 1
+
+
+def cmd_gradescope(args) -> int:
+    from .grading.gradescope import build_autograder
+    from .grading.notebook_format import NotebookError
+
+    output = args.output or Path(f"{args.source.stem}-autograder.zip")
+    settings = {"timeout": args.timeout, "notebook_timeout": args.notebook_timeout,
+                **sandbox_limits(args)}
+    try:
+        names = build_autograder(args.source, output, settings=settings)
+    except (NotebookError, FileNotFoundError) as exc:
+        print(f"cnncourse gradescope: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {output} ({len(names)} files, {output.stat().st_size / 1024:.0f} KiB): "
+          "upload it on Gradescope's Configure Autograder page. It holds the hidden tests: "
+          "do not share it with learners.")
+    return 0
 
 
 def cmd_doctor(args) -> int:
@@ -241,7 +279,7 @@ def _tensorflow():
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     handler = {"release": cmd_release, "grade": cmd_grade, "check": cmd_check,
-               "doctor": cmd_doctor}[args.command]
+               "gradescope": cmd_gradescope, "doctor": cmd_doctor}[args.command]
     return handler(args)
 
 

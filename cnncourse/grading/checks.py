@@ -8,9 +8,10 @@ hidden tests of a graded notebook may still check more cases.
 
 The building blocks (:func:`assert_close`, :func:`check_function`,
 :func:`check_backward`, :func:`check_gradient`) work for any exercise;
-:func:`fraction_correct` gives partial credit in a hidden test::
+:func:`fraction_correct` and :func:`points` give partial credit: a test cell that gives
+partial credit ends with the number of points earned, as nbgrader reads it::
 
-    fraction_correct(conv2d_forward, F.conv2d_forward, cases)   # last line -> 0.75
+    points(fraction_correct(conv2d_forward, F.conv2d_forward, cases), out_of=3)  # -> 2.25
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "check_gradient", "check_max_pool_forward", "check_output_size", "check_pool_backward",
     "check_relu_backward", "check_relu_forward", "check_sigmoid_forward", "check_softmax",
     "check_softmax_cross_entropy", "first_output", "fraction_correct", "passed",
+    "points",
 ]
 
 
@@ -227,9 +229,8 @@ def _compare(got, expected, what, names, rtol, atol, check_dtype):
 def fraction_correct(fn: Callable, reference: Callable, cases: Sequence, **kwargs) -> float:
     """Share of ``cases`` on which ``fn`` matches ``reference`` (an error counts as wrong).
 
-    For partial credit: end a test cell with this call and the grader awards that
-    fraction of the cell's points. Prints nothing. Keyword arguments as in
-    :func:`check_function`.
+    For partial credit, end a test cell with ``points(fraction_correct(...), out_of=P)``
+    (P: the cell's points). Prints nothing. Keyword arguments as in :func:`check_function`.
     """
     cases = list(cases)
     if not cases:
@@ -242,6 +243,32 @@ def fraction_correct(fn: Callable, reference: Callable, cases: Sequence, **kwarg
             continue
         right += 1
     return right / len(cases)
+
+
+def points(fraction, out_of) -> float:
+    """The points earned for ``fraction`` of a test cell worth ``out_of`` points.
+
+    End every test cell that gives partial credit with this call, ``out_of`` being the
+    cell's points: ``checks.points(fraction_correct(...), out_of=3)``. Both graders read
+    the value a test cell ends with as *points* (nbgrader: ``float()`` of its text), so
+    this returns a plain Python float, rounded to 6 decimals. ``fraction`` is a number
+    from 0 to 1 (a bool counts as 0 or 1); anything else raises ``ValueError``, which
+    fails the test rather than giving wrong points.
+    """
+    if isinstance(out_of, bool) or not isinstance(out_of, int | float | np.integer
+                                                  | np.floating):
+        raise ValueError(f"points: out_of must be the cell's points, a number; got {out_of!r}")
+    if not 0 < float(out_of) < float("inf"):
+        raise ValueError(f"points: out_of must be a positive number; got {out_of!r}")
+    if not isinstance(fraction, bool | int | float | np.bool_ | np.integer | np.floating):
+        raise ValueError(f"points: the fraction must be a number from 0 to 1; got "
+                         f"{type(fraction).__name__} {fraction!r}")
+    value = float(fraction)
+    if -1e-9 <= value < 0.0 or 1.0 < value <= 1.0 + 1e-9:  # rounding, e.g. a sum of thirds
+        value = min(max(value, 0.0), 1.0)
+    if not 0.0 <= value <= 1.0:  # also rejects nan
+        raise ValueError(f"points: the fraction must be from 0 to 1; got {value!r}")
+    return float(round(value * float(out_of), 6))
 
 
 def check_backward(forward: Callable, backward: Callable, ref_forward: Callable,

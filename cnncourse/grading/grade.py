@@ -1,23 +1,24 @@
 """Grade one submission: merge it with the source, run it, score each test cell.
 
-A test cell earns its points when it runs without an error. If its last line evaluates
-to a number (or a bool), that is the fraction of its points earned: ``0.75`` of a
-2-point cell gives 1.5 (nbgrader would read the number as points; use fractions here).
+Test cells are scored exactly as nbgrader scores them: 0 for an error or for anything
+written to stderr; otherwise the number the last line shows is the points earned
+(``checks.points(0.75, out_of=2)`` shows 1.5), and a cell that shows no number earns all
+its points.
 Reasons are written for the learner; a failure inside hidden tests names only the
 exception type, never the code or its message.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from . import own_work
 from .assemble import EXTRA, SETUP, Plan, build_plan
 from .notebook_format import (
     SOLUTION,
@@ -28,11 +29,14 @@ from .notebook_format import (
     read_submission,
 )
 from .runner import DIED, ERROR, HUNG, NOT_RUN, TIMEOUT, Limits, Outcome, run_plan
+from .sandbox import resolve_mode
 
 GRADED, UNREADABLE, MISSING, GRADER_ERROR = "graded", "unreadable", "missing", "error"
 PASSED, PARTIAL, FAILED = "passed", "partial", "failed"
-_NUMBER = re.compile(r"^(?:(?:np\.)?\w+\()?\s*([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+|nan|inf))"
-                     r"\s*\)?$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+STDERR_CHARS = 500  # of a test's stderr shown in its message
+FAILED_MARK = "\u2717"  # how the checks start a line about a part that failed
+MAX_PARTS, MAX_PART_CHARS = 20, 300
 MAX_COPY_BYTES = 200 * 2**20
 MAX_COPY_FILES = 2000
 _SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git", ".venv", "node_modules"}
@@ -46,8 +50,9 @@ class TestResult:
     points: float
     max_points: float
     status: str  # passed, partial, failed or not_run
-    message: str
+    message: str  # for the learner: what was expected, what came back
     hidden: bool = False  # the cell has hidden tests
+    details: str = ""  # the short traceback of a public failure, shown folded below it
 
 
 @dataclass
@@ -77,20 +82,86 @@ class SubmissionResult:
 # --------------------------------------------------------------------------- scoring
 
 
-def parse_fraction(value: str | None) -> float | None:
-    """The number a test cell's last line showed (``0.5``, ``np.float64(0.5)``, ``True``)."""
+def parse_points(value: str | None, max_points: float) -> tuple[float, str]:
+    """The points of a test cell that ran without an error or stderr and showed ``value``.
+
+    ``value`` is the ``text/plain`` of the value its last line showed (None: it showed
+    none). It is read exactly as nbgrader 0.9 reads it (``nbgrader.utils.
+    get_partial_grade``): no value, text that ``float()`` cannot read (``'done'``,
+    ``True``, ``np.float64(0.5)``), a negative number or nan give all ``max_points``; a
+    number from 0 to ``max_points`` gives that many points. Returns ``(points, note)``,
+    the note saying why an odd value counted as all the points. A number above
+    ``max_points`` or an empty text raise ``ValueError`` (nbgrader's autograde then fails
+    for the whole submission): the test, not the answer, is broken.
+    """
     if value is None:
-        return None
-    text = value.strip()
-    if text in ("True", "np.True_", "False", "np.False_"):
-        return float(text.endswith("True") or text.endswith("True_"))
-    match = _NUMBER.match(text)
-    return float(match.group(1)) if match else None
+        return max_points, ""
+    if not value:
+        raise ValueError("the test's last line showed an empty text instead of its points")
+    try:
+        points = float(value)
+    except ValueError:
+        shown = value.strip()
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return max_points, (f"its last line showed {shown!r}, not a number of points, which "
+                            "counts as all the points, as in nbgrader")
+    if points >= 0.0:
+        if points > max_points:
+            raise ValueError(f"the test's last line showed {points:g} points, more than the "
+                             f"{max_points:g} the cell is worth")
+        return points, ""
+    return max_points, (f"its last line showed {value.strip()[:40]}, which is not a number of "
+                        "points from 0 up and counts as all the points, as in nbgrader")
+
+
+def _stderr_message(outcome: Outcome) -> str:
+    """Why a test that wrote to stderr scores 0; only the public part's text is shown."""
+    rule = "and a test that writes to stderr scores 0, as in nbgrader"
+    if not outcome.stderr:
+        return (f"the hidden tests wrote to stderr (a warning, or an error message printed "
+                f"by the code they ran), {rule}")
+    text = _ANSI.sub("", outcome.stderr).strip() or repr(outcome.stderr)
+    if len(text) > STDERR_CHARS:
+        text = text[:STDERR_CHARS] + " ..."
+    also = "; the hidden tests wrote to stderr too" if outcome.hidden_stderr else ""
+    return (f"this test wrote to stderr (usually a warning from the code it ran, such as a "
+            f"NumPy RuntimeWarning), {rule}{also}:\n{text}")
 
 
 def _error_text(outcome: Outcome) -> str:
     evalue = outcome.evalue.strip()
     return f"{outcome.ename}: {evalue}" if evalue else outcome.ename
+
+
+def _with_failed_parts(message: str, outcome: Outcome) -> str:
+    """``message`` and then the lines the checks printed for the parts that failed.
+
+    They start with "\u2717" and come from the public part only (the runner keeps no
+    output of hidden blocks); a line the message already holds is not repeated.
+    """
+    lines = [line.strip() for line in outcome.stdout.splitlines()
+             if line.lstrip().startswith(FAILED_MARK)]
+    lines = [line[:MAX_PART_CHARS] for line in dict.fromkeys(lines) if line[1:].strip()
+             and line[1:].strip() not in message]
+    if len(lines) > MAX_PARTS:
+        lines = [*lines[:MAX_PARTS], f"... and {len(lines) - MAX_PARTS} more"]
+    return "\n".join([message, *lines])
+
+
+def _learner_traceback(traceback: str, message: str) -> tuple[str, str]:
+    """``(notes, traceback)``: the exception's notes (the lines after ``message`` at the
+    end, such as "(raised by output_size(5, 3, 1, 0))"), and the traceback before the
+    message, without IPython's ruler and padded header."""
+    lines = [line for line in traceback.splitlines() if not re.fullmatch(r"-{20,}", line)]
+    if lines and re.fullmatch(r"\S+\s+Traceback \(most recent call last\)", lines[0]):
+        lines[0] = "Traceback (most recent call last):"
+    said = [line.strip() for line in message.splitlines()]
+    notes: list[str] = []
+    for start in range(len(lines) - len(said), 0, -1):
+        if [line.strip() for line in lines[start:start + len(said)]] == said:
+            lines, notes = lines[:start], lines[start + len(said):]
+            break
+    return "\n".join(notes).strip("\n"), "\n".join(lines).strip("\n")
 
 
 def _limit(outcome: Outcome, limits: Limits) -> str:
@@ -103,12 +174,17 @@ def score_test(step, outcome: Outcome, limits: Limits) -> TestResult:
     hidden = step.has_hidden
     max_points = step.points
 
-    def result(fraction: float, status: str, message: str) -> TestResult:
-        return TestResult(step.grade_id, round(max_points * fraction, 4), max_points, status,
-                          message, hidden)
+    def result(points: float, status: str, message: str) -> TestResult:
+        return TestResult(step.grade_id, points, max_points, status, message, hidden)
 
     if outcome.status == NOT_RUN:
         return result(0, NOT_RUN, outcome.reason or "not run")
+    if outcome.limit and outcome.status in (ERROR, DIED):
+        where = " in the hidden tests" if outcome.hidden else ""
+        ename = f" ({outcome.ename})" if outcome.ename else ""
+        return result(0, FAILED, f"{outcome.limit[0].upper()}{outcome.limit[1:]}{where} "
+                                 f"while this test ran{ename}; the grader's sandbox stops "
+                                 "code that uses that much")
     if outcome.status == TIMEOUT:
         where = " in the hidden tests" if outcome.hidden else ""
         return result(0, FAILED, f"timed out{where} after {_limit(outcome, limits)} and was "
@@ -126,23 +202,28 @@ def score_test(step, outcome: Outcome, limits: Limits) -> TestResult:
             return result(0, FAILED, f"the public checks passed but the hidden tests failed "
                                      f"({outcome.ename}); test more cases yourself: other "
                                      "shapes, strides, padding, dtypes and edge values")
-        message = _error_text(outcome)
-        if outcome.traceback:
-            message += "\n\n" + outcome.traceback
-        return result(0, FAILED, message)
-    fraction = parse_fraction(outcome.value)
+        notes, details = _learner_traceback(outcome.traceback, _error_text(outcome))
+        message = _error_text(outcome) + (f"\n{notes}" if notes else "")
+        test = result(0, FAILED, _with_failed_parts(message, outcome))
+        test.details = details
+        return test
+    # The test ran to its end: score it as nbgrader does (utils.determine_grade).
     warnings = "".join(f"\n({w})" for w in outcome.warnings)
-    if fraction is None:
-        return result(1, PASSED, "passed" + warnings)
-    if math.isnan(fraction) or not 0 <= fraction <= 1:
-        return result(0, FAILED, f"the test returned {outcome.value.strip()}, which is not a "
-                                 "fraction between 0 and 1; scored 0" + warnings)
-    if fraction == 1:
-        return result(1, PASSED, "passed" + warnings)
-    if fraction == 0:
-        return result(0, FAILED, "none of the test's cases passed" + warnings)
-    return result(fraction, PARTIAL, f"partial credit: {fraction:.0%} of the test's cases "
-                                     "passed" + warnings)
+    if outcome.stderr or outcome.hidden_stderr:
+        return result(0, FAILED, _stderr_message(outcome) + warnings)
+    try:
+        points, note = parse_points(outcome.value, max_points)
+    except ValueError as exc:
+        return result(0, FAILED, f"this test is broken, not your answer: {exc}. nbgrader "
+                                 "cannot grade a notebook with such a cell; it scores 0 here "
+                                 "(please tell your instructor)" + warnings)
+    if points == max_points:
+        return result(max_points, PASSED, "passed" + (f" ({note})" if note else "") + warnings)
+    if points == 0:
+        return result(0, FAILED, _with_failed_parts("none of the test's cases passed", outcome)
+                      + warnings)
+    return result(points, PARTIAL, _with_failed_parts(
+        f"partial credit: {points:g} of {max_points:g} points", outcome) + warnings)
 
 
 def step_notes(plan: Plan, outcomes: list[Outcome], limits: Limits) -> list[str]:
@@ -152,7 +233,11 @@ def step_notes(plan: Plan, outcomes: list[Outcome], limits: Limits) -> list[str]
         if step.kind not in (SOLUTION, EXTRA, SETUP) or outcome.status in ("ok", NOT_RUN):
             continue
         who = step.label[0].upper() + step.label[1:]
-        if outcome.status == ERROR:
+        if outcome.limit and outcome.status in (ERROR, DIED):
+            ename = f" ({outcome.ename})" if outcome.ename else ""
+            after = "; the notebook ran again without it" if outcome.status == DIED else ""
+            notes.append(f"{who}: {outcome.limit}{ename}{after}")
+        elif outcome.status == ERROR:
             notes.append(f"{who} raised {_error_text(outcome)[:500]}")
         elif outcome.status == TIMEOUT:
             notes.append(f"{who} ran past {_limit(outcome, limits)} and was interrupted")
@@ -201,7 +286,7 @@ def source_from_notebook(path) -> object:
             cell["outputs"], cell["execution_count"] = [], None
         cells.append(cell)
     nb.cells = cells
-    check_source(nb, str(path))
+    check_source(nb, str(path), own_work_rules=False)  # declarations are read if present
     return nb
 
 
@@ -258,6 +343,9 @@ def grade_notebook(source_path, submission_path, student: str, limits: Limits | 
     """
     started = time.monotonic()
     limits = limits or Limits()
+    mode = resolve_mode(limits.sandbox)  # raises SandboxUnavailable for "on" without one
+    if mode != limits.sandbox:
+        limits = replace(limits, sandbox=mode)
     nb = source if source is not None else load_source(source_path)[0]
     template = build_plan(nb, None)
     max_score = sum(step.points for step in template.tests)
@@ -282,7 +370,8 @@ def grade_notebook(source_path, submission_path, student: str, limits: Limits | 
         shutil.rmtree(workdir, ignore_errors=True)
     tests = [score_test(step, outcome, limits)
              for step, outcome in zip(plan.steps, outcomes, strict=True) if step.kind == TEST]
+    own_work.apply(plan, outcomes, tests)  # answers that call the reference score 0
     notes = notes + plan.notes + step_notes(plan, outcomes, limits) + run_notes
     score = round(sum(t.points for t in tests), 4)
     return SubmissionResult(student, sub, str(source_path), GRADED, score, max_score, tests,
-                            notes, round(time.monotonic() - started, 2))
+                            notes, round(time.monotonic() - started, 2), sandbox=mode)

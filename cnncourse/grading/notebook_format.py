@@ -12,6 +12,11 @@ and is one of three kinds:
   release and restored when grading.
 - **locked**: ``locked: true`` -- setup code the learner reads but does not change.
 
+Every solution cell also declares, in ``metadata["cnncourse"]["forbidden"]``, the
+references its answer may not use (see :mod:`.own_work`), and is followed by at least one
+test cell before the next solution cell: the tests zeroed when the answer is not the
+learner's own work.
+
 Markdown cells need no metadata. Submissions are read leniently (:func:`read_submission`)
 because learners' files can be anything; sources are validated strictly
 (:func:`validate_source`).
@@ -26,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from . import own_work
 
 METADATA_KEY = "nbgrader"
 SCHEMA_VERSION = 3
@@ -197,6 +204,79 @@ def _parses(code: str) -> str | None:
     return None
 
 
+def _is_checks_call(node, name: str | None = None) -> bool:
+    """``node`` is a call ``checks.<name>(...)`` (any ``check_*``/``assert_*`` when None)."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "checks"):
+        return False
+    attr = node.func.attr
+    return attr == name if name else attr.startswith(("check_", "assert_")) or attr == "passed"
+
+
+def _short(node, limit: int = 60) -> str:
+    text = " ".join(ast.unparse(node).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _ends_with_semicolon(code: str) -> bool:
+    """IPython shows no value for a cell whose last token is ``;``."""
+    import io
+    import tokenize
+
+    skip = {tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER,
+            tokenize.INDENT, tokenize.DEDENT}
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
+                  if t.type not in skip]
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return bool(tokens) and tokens[-1].string == ";"
+
+
+def final_value_problem(code: str, points) -> str | None:
+    """Why the value test code ends with would not be read as the right points, or None.
+
+    nbgrader (and so cnncourse) reads the value a test cell's last line shows as the
+    *points* earned, and a cell that shows no value earns all its points unless it
+    fails. So a test cell ends with a statement (all or nothing), with a call that
+    returns None (``print``, ``checks.check_*``, ``checks.assert_*``), or with
+    ``checks.points(fraction, out_of=P)``, P being the cell's points. Code that does not
+    parse is left to the other checks (None).
+    """
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        code = TransformerManager().transform_cell(code)
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    if not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        return None
+    value = tree.body[-1].value
+    want = f"checks.points(fraction, out_of={points:g})" if isinstance(points, int | float) \
+        else "checks.points(fraction, out_of=P)"
+    if _is_checks_call(value, "points"):
+        out_of = [k.value for k in value.keywords if k.arg == "out_of"]
+        n_fraction = len(value.args) + sum(k.arg == "fraction" for k in value.keywords)
+        constant = out_of[0].value if len(out_of) == 1 and isinstance(out_of[0], ast.Constant) \
+            else None
+        if (n_fraction != 1 or len(value.args) > 1 or isinstance(constant, bool)
+                or not isinstance(constant, int | float)
+                or not isinstance(points, int | float) or float(constant) != float(points)):
+            return (f"it ends with {_short(value)}, which must be {want}: out_of "
+                    "written as the number of points in the cell's metadata")
+        if _ends_with_semicolon(code):
+            return f"the ';' after {want} hides its value, so the cell would earn full points"
+        return None
+    if _ends_with_semicolon(code) or _is_checks_call(value) or (
+            isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and value.func.id == "print"):
+        return None  # shows no value
+    return (f"it ends with the expression {_short(value)}, whose value nbgrader "
+            f"and cnncourse would read as the points earned; end with {want} for partial "
+            "credit, or with a statement for all or nothing")
+
+
 # --------------------------------------------------------------------------- reading
 
 
@@ -256,12 +336,15 @@ def read_submission(path) -> dict:
 # --------------------------------------------------------------------------- validation
 
 
-def validate_source(nb, name: str = "notebook") -> list[str]:
+def validate_source(nb, name: str = "notebook", own_work_rules: bool = True) -> list[str]:
     """Every rule a ``solutions/`` notebook must follow; returns the problems found.
 
     Unique, well-formed ``grade_id`` on every nbgrader cell; points on (and only on)
     test cells; code cells all solution, test or locked; markers balanced, not nested
-    and only in the cells they belong to; no outputs stored; at least one test cell.
+    and only in the cells they belong to; no outputs stored; at least one test cell;
+    every solution cell declares its forbidden references (``own_work_rules``; a
+    learner's notebook checked with ``cnncourse check`` may have lost them) and has a
+    test cell after it before the next solution cell.
     """
     problems: list[str] = []
     try:
@@ -270,6 +353,7 @@ def validate_source(nb, name: str = "notebook") -> list[str]:
         problems.append(f"{name}: not a valid nbformat 4 notebook: {exc.message}")
     seen: dict[str, int] = {}
     n_tests = 0
+    untested = None  # the last solution cell, until a test cell follows it
     for index, cell in enumerate(nb.get("cells", [])):
         where = f"{name}, cell {index}"
         meta = nbgrader_meta(cell)
@@ -309,8 +393,17 @@ def validate_source(nb, name: str = "notebook") -> list[str]:
                             "hand in nbgrader; split it into a solution cell and a test cell")
         if kind == SOLUTION and meta.get("locked") is True:
             problems.append(f"{where}: a solution cell cannot be locked")
+        if kind == SOLUTION:
+            if untested is not None:
+                problems.append(f"{untested}: no test cell between this solution cell and "
+                                "the next; its tests are the ones zeroed when the answer is "
+                                "not the learner's own work")
+            untested = where
+            if own_work_rules:
+                problems += own_work.declaration_problems(cell, where)
         if kind == TEST:
             n_tests += 1
+            untested = None
             if ctype != "code":
                 problems.append(f"{where}: only code cells can be test cells")
             if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
@@ -329,13 +422,39 @@ def validate_source(nb, name: str = "notebook") -> list[str]:
                 if error:
                     part = "a hidden block" if segment.hidden else "the code around a hidden block"
                     problems.append(f"{where}: {part} is not valid code on its own: {error}")
+            segments = split_hidden(source)
+            # The grader runs the public code and each hidden block as separate pieces, a
+            # hidden one without storing it in IPython's history; IPython hides a piece's
+            # value when the last *stored* code ends with ';'. So that the cell's value is
+            # shown exactly when nbgrader (which runs it whole) shows it: public code first,
+            # and no piece ends with ';'.
+            if segments and segments[0].hidden:
+                problems.append(f"{where}: starts with a hidden block; put public code (a "
+                                "check, or at least a comment) before it, so that the hidden "
+                                "tests' value is shown as in nbgrader")
+            if any(_ends_with_semicolon(s.code) for s in segments):
+                problems.append(f"{where}: a part of the cell ends with ';'; remove it (the "
+                                "grader runs the public code and each hidden block "
+                                "separately, so a ';' would hide a different value than in "
+                                "nbgrader)")
+            views = {"": "".join(s.code for s in segments)}
+            if any(s.hidden for s in segments):
+                views[" without its hidden blocks (the learner's copy)"] = "".join(
+                    s.code for s in segments if not s.hidden)
+            for view, code in views.items():
+                problem = final_value_problem(code, points)
+                if problem:
+                    problems.append(f"{where}{view}: {problem}")
+    if untested is not None:
+        problems.append(f"{untested}: no test cell after this solution cell; its tests are "
+                        "the ones zeroed when the answer is not the learner's own work")
     if n_tests == 0:
         problems.append(f"{name}: no test (grade) cells, so there is nothing to grade")
     return problems
 
 
-def check_source(nb, name: str = "notebook") -> None:
+def check_source(nb, name: str = "notebook", own_work_rules: bool = True) -> None:
     """Raise :class:`NotebookError` listing every problem of ``validate_source``."""
-    problems = validate_source(nb, name)
+    problems = validate_source(nb, name, own_work_rules)
     if problems:
         raise NotebookError("invalid instructor notebook:\n  " + "\n  ".join(problems))

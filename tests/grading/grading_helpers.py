@@ -65,12 +65,14 @@ def add_cell_after(nb: dict, grade_id: str, code: str) -> dict:
 
 
 def hidden_lines(path: Path = CONV_SOURCE) -> list[str]:
-    """Distinctive lines of every hidden test block of a source notebook."""
+    """Distinctive lines of every hidden test block of a source notebook (not its imports:
+    a hidden block imports the reference it compares with, as public test cells may)."""
     from cnncourse.grading.notebook_format import cell_source, hidden_code
 
     lines = []
     for cell in load(path)["cells"]:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
             for block in hidden_code(cell_source(cell)):
-                lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 20]
+                lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 20
+                          and not ln.startswith(("import ", "from "))]
     return lines

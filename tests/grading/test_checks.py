@@ -172,6 +172,40 @@ def test_fraction_correct_counts_cases_and_errors_as_wrong():
         checks.fraction_correct(only_positive, F.max_pool_forward, [])
 
 
+@pytest.mark.parametrize(("fraction", "out_of", "points"), [
+    (0.75, 3, 2.25), (1, 3, 3.0), (0, 2, 0.0), (True, 2, 2.0), (np.False_, 4, 0.0),
+    (np.float64(2 / 3), 2, 1.333333), (1 / 3 + 1 / 3 + 1 / 3, 1, 1.0), (1 + 1e-12, 2, 2.0),
+    (np.int64(1), 2.5, 2.5),
+])
+def test_points_turns_a_fraction_into_the_points_nbgrader_reads(fraction, out_of, points):
+    got = checks.points(fraction, out_of=out_of)
+    assert got == points and type(got) is float
+    assert float(repr(got)) == got  # nbgrader reads float() of the value's text
+
+
+@pytest.mark.parametrize(("fraction", "out_of", "message"), [
+    (1.5, 2, "from 0 to 1; got 1.5"), (-0.2, 2, "from 0 to 1; got -0.2"),
+    (float("nan"), 2, "got nan"), ("0.5", 2, "a number from 0 to 1; got str '0.5'"),
+    (None, 2, "got NoneType None"), (np.array([0.5]), 2, "got ndarray"),
+    (0.5, 0, "out_of must be a positive number"), (0.5, True, "out_of must be the cell's"),
+    (0.5, "3", "out_of must be the cell's"), (0.5, float("inf"), "positive number"),
+])
+def test_points_refuses_what_is_not_a_fraction(fraction, out_of, message):
+    with pytest.raises(ValueError, match=message):
+        checks.points(fraction, out_of=out_of)
+
+
+def test_check_and_assert_functions_return_none_so_a_cell_may_end_with_them():
+    # The validator lets a test cell end with checks.check_*(...) or checks.assert_*(...)
+    # because they show no value (nbgrader would read a value as points).
+    import inspect
+
+    names = [n for n in checks.__all__ if n.startswith(("check_", "assert_")) or n == "passed"]
+    assert len(names) > 15
+    for name in names:
+        assert inspect.signature(getattr(checks, name)).return_annotation in (None, "None"), name
+
+
 def test_not_implemented_stub_propagates_with_the_case_as_a_note():
     def conv2d_forward(x, w, b, stride=1, padding=0):
         raise NotImplementedError("fill me in")

@@ -22,7 +22,7 @@ def test_importing_the_cli_does_not_import_tensorflow_or_nbclient():
 
 
 @pytest.mark.slow
-def test_grade_command_writes_the_gradebook(tmp_path, capsys):
+def test_grade_command_writes_the_gradebook(tmp_path, capsys, sandbox_ready):
     subs = tmp_path / "subs"
     save(answered(), subs / "ann" / CONV)
     save(answered(output_size="raise KeyError('x')"), subs / "ben" / CONV)

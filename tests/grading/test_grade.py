@@ -11,7 +11,7 @@ import pytest
 
 from cnncourse.grading import batch as batch_module
 from cnncourse.grading.assemble import Step
-from cnncourse.grading.grade import grade_notebook, parse_fraction, score_test
+from cnncourse.grading.grade import grade_notebook, parse_points, score_test
 from cnncourse.grading.notebook_format import Segment
 from cnncourse.grading.runner import Limits, Outcome
 from cnncourse.grading.submissions import Submission
@@ -21,38 +21,69 @@ from .grading_helpers import CONV, CONV_SOURCE, add_cell_after, answered, save
 FAST = Limits(cell_timeout=10, notebook_timeout=60, probe_timeout=3)
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("0.5", 0.5), ("np.float64(0.25)", 0.25), ("1", 1.0), ("True", 1.0), ("np.False_", 0.0),
-    ("'0.5'", None), ("None", None), ("[1]", None), ("nan", float("nan")), (None, None),
+# nbgrader 0.9 (utils.get_partial_grade) reads float() of the text as points, out of 4 here.
+@pytest.mark.parametrize(("text", "points"), [
+    ("0.5", 0.5), ("2.25", 2.25), ("4", 4.0), ("4.0", 4.0), ("0", 0.0), ("-0.0", 0.0),
+    (" 1e-06\n", 1e-06), ("1_0e-1", 1.0),
+    (None, 4), ("np.float64(0.25)", 4), ("True", 4), ("np.False_", 4), ("'0.5'", 4),
+    ("None", 4), ("[1]", 4), ("  ", 4), ("nan", 4), ("-1", 4), ("-inf", 4),
 ])
-def test_parse_fraction(text, value):
-    got = parse_fraction(text)
-    if value is not None and value != value:
-        assert got != got
-    else:
-        assert got == value
+def test_parse_points_reads_the_value_as_nbgrader_does(text, points):
+    got, note = parse_points(text, 4.0)
+    assert got == points and isinstance(got, float | int)
+    assert ("as in nbgrader" in note) == (points == 4 and text not in (None, "4", "4.0"))
 
 
-def _score(value=None, status="ok", hidden=False, ename="", evalue=""):
+@pytest.mark.parametrize("text", ["4.5", "inf", "1e9", ""])
+def test_parse_points_rejects_more_than_the_cell_is_worth(text):
+    with pytest.raises(ValueError, match=r"more than the 4 the cell is worth|empty text"):
+        parse_points(text, 4.0)
+
+
+def _score(value=None, status="ok", hidden=False, ename="", evalue="", stderr="",
+           hidden_stderr=False):
     step = Step("test", "t", [Segment("x", hidden)], points=4)
-    outcome = Outcome(status, ename=ename, evalue=evalue, value=value, hidden=hidden)
+    outcome = Outcome(status, ename=ename, evalue=evalue, value=value, hidden=hidden,
+                      stderr=stderr, hidden_stderr=hidden_stderr)
     return score_test(step, outcome, FAST)
 
 
 def test_scoring_rules():
     assert (_score().points, _score().status) == (4, "passed")
-    assert (_score("0.25").points, _score("0.25").status) == (1, "partial")
-    assert _score("0.25").message == "partial credit: 25% of the test's cases passed"
-    assert (_score("False").points, _score("False").status) == (0, "failed")
-    bad = _score("1.7")
-    assert bad.points == 0 and "returned 1.7, which is not a fraction between 0 and 1" in \
-        bad.message
+    assert (_score("1.0").points, _score("1.0").status) == (1, "partial")
+    assert _score("1.0").message == "partial credit: 1 of 4 points"
+    assert (_score("0.0").points, _score("0.0").status) == (0, "failed")
+    assert (_score("4.0").points, _score("4.0").status, _score("4.0").message) == (
+        4, "passed", "passed")
+    assert (_score("False").points, _score("False").status) == (4, "passed")
+    assert "showed 'False', not a number of points" in _score("False").message
+    assert _score("-1").points == 4
+    bad = _score("4.5")
+    assert (bad.points, bad.status) == (0, "failed")
+    assert bad.message.startswith("this test is broken, not your answer: the test's last line "
+                                  "showed 4.5 points, more than the 4 the cell is worth")
     assert _score("'a string'").points == 4
     hidden = _score(status="error", hidden=True, ename="AssertionError", evalue="secret 42")
     assert hidden.points == 0 and "hidden tests failed (AssertionError)" in hidden.message
     assert "secret" not in hidden.message
     public = _score(status="error", ename="AssertionError", evalue="shape differs")
     assert public.message == "AssertionError: shape differs"
+
+
+def test_a_test_that_writes_to_stderr_scores_zero_as_in_nbgrader():
+    warned = _score("4.0", stderr="\x1b[31m<ipython>:3: RuntimeWarning: overflow "
+                                  "encountered in exp\x1b[0m\n")
+    assert (warned.points, warned.status) == (0, "failed")
+    assert warned.message.startswith("this test wrote to stderr")
+    assert "scores 0, as in nbgrader" in warned.message
+    assert warned.message.endswith(":\n<ipython>:3: RuntimeWarning: overflow encountered in exp")
+    hidden = _score(hidden_stderr=True)
+    assert (hidden.points, hidden.status) == (0, "failed")
+    assert hidden.message.startswith("the hidden tests wrote to stderr")
+    both = _score(stderr="oops", hidden_stderr=True)
+    assert both.points == 0 and "the hidden tests wrote to stderr too" in both.message
+    long = _score(stderr="x" * 5000)
+    assert long.points == 0 and len(long.message) < 800 and long.message.endswith("x ...")
 
 
 @pytest.mark.slow

@@ -116,6 +116,72 @@ def test_validation_reports_each_broken_rule(mutate, expected):
     assert any(expected in p for p in problems), problems
 
 
+def _final_value_problems(source: str, points=3) -> list[str]:
+    def mutate(nb):
+        cell = _cell(nb, "conv2d-forward-tests")
+        cell.source = source
+        cell.metadata["nbgrader"]["points"] = points
+    return [p for p in _problems(mutate) if "conv2d-forward-tests" in p]
+
+
+# nbgrader reads the value a test cell's last line shows as its points: the cell ends with
+# checks.points(fraction, out_of=P), or shows no value at all (all or nothing).
+@pytest.mark.parametrize(("source", "expected"), [
+    ("x = 1\nx / 2", "ends with the expression x / 2, whose value nbgrader and cnncourse "
+                     "would read as the points earned; end with checks.points(fraction, "
+                     "out_of=3) for partial credit, or with a statement for all or nothing"),
+    ("checks.fraction_correct(f, g, cases)",
+     "ends with the expression checks.fraction_correct(f, g, cases)"),
+    ("sum(parts) / len(parts)", "ends with the expression sum(parts) / len(parts)"),
+    ("True", "ends with the expression True"),
+    ("checks.points(0.5, out_of=2)", "it ends with checks.points(0.5, out_of=2), which must be "
+                                     "checks.points(fraction, out_of=3)"),
+    ("checks.points(0.5, 3)", "which must be checks.points(fraction, out_of=3)"),
+    ("checks.points(0.5)", "which must be checks.points(fraction, out_of=3)"),
+    ("n = 3\nchecks.points(0.5, out_of=n)", "which must be checks.points(fraction, out_of=3)"),
+    ("checks.points(0.5, out_of=True)", "which must be checks.points(fraction, out_of=3)"),
+    ("checks.points(0.5, fraction=1, out_of=3)", "which must be"),
+    ("checks.points(0.5, out_of=3);", "the ';' after checks.points(fraction, out_of=3) hides its "
+                                      "value, so the cell would earn full points"),
+    ("x = 1\nx;  # shows nothing", "a part of the cell ends with ';'"),
+    ("print('public');\n### BEGIN HIDDEN TESTS\nchecks.points(0.5, out_of=3)\n"
+     "### END HIDDEN TESTS", "a part of the cell ends with ';'"),
+    ("print('public')\n### BEGIN HIDDEN TESTS\nx = 0.5;\n### END HIDDEN TESTS",
+     "a part of the cell ends with ';'"),
+    ("### BEGIN HIDDEN TESTS\nchecks.points(0.5, out_of=3)\n### END HIDDEN TESTS",
+     "starts with a hidden block; put public code"),
+    ("checks.points(1, out_of=3)\n### BEGIN HIDDEN TESTS\nx = 0.5\nx\n### END HIDDEN TESTS",
+     "('conv2d-forward-tests'): it ends with the expression x,"),
+    ("x = 0.5\nx\n### BEGIN HIDDEN TESTS\nchecks.points(x, out_of=3)\n### END HIDDEN TESTS",
+     "('conv2d-forward-tests') without its hidden blocks (the learner's copy): it ends with "
+     "the expression x,"),
+])
+def test_a_test_cell_must_end_with_its_points_or_show_no_value(source, expected):
+    problems = _final_value_problems(source)
+    assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(("source", "points"), [
+    ("assert True", 3),
+    ("checks.points(0.5, out_of=3)", 3),
+    ("checks.points(fraction=0.5, out_of=3.0)", 3),
+    ("checks.points(0.5, out_of=2.5)  # 1.25 points\n", 2.5),
+    ("checks.check_output_size(output_size)", 3),
+    ("checks.assert_close(1, 1)", 3),
+    ("print('done')", 3),
+    ("# the hidden tests check everything\n### BEGIN HIDDEN TESTS\n"
+     "checks.points(0.5, out_of=3)\n### END HIDDEN TESTS", 3),
+    ("x = [1, 2]; y = 3", 3),
+    ("for i in range(3):\n    i", 3),
+    ("checks.points(1, out_of=3)\n### BEGIN HIDDEN TESTS\nchecks.points(0.5, out_of=3)\n"
+     "### END HIDDEN TESTS", 3),
+    ("checks.points(1, out_of=3)\n### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS", 3),
+    ("print('ok')\n### BEGIN HIDDEN TESTS\nchecks.points(0.5, out_of=3)\n### END HIDDEN TESTS", 3),
+])
+def test_test_cells_that_end_with_their_points_or_no_value_are_valid(source, points):
+    assert _final_value_problems(source, points) == []
+
+
 def test_split_hidden_keeps_public_and_hidden_segments_in_order():
     source = "a = 1\n### BEGIN HIDDEN TESTS\nb = 2\n### END HIDDEN TESTS\nc = 3\n"
     assert split_hidden(source) == [Segment("a = 1\n"), Segment("b = 2\n", True),
@@ -154,3 +220,31 @@ def test_read_submission_accepts_list_sources_and_skips_garbage_cells(tmp_path):
     path = tmp_path / "x.ipynb"
     path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": ["a", "b"]}, 7]}))
     assert read_submission(path)["cells"] == [{"cell_type": "code", "source": ["a", "b"]}]
+
+
+# --------------------------------------------------------------------------- own work
+
+
+def _declaration_problems(mutate):
+    nb = copy.deepcopy(read_source(CONV_SOURCE))
+    mutate(nb)
+    return validate_source(nb, "nb")
+
+
+@pytest.mark.parametrize(("mutate", "expected"), [
+    (lambda nb: _cell(nb, "conv2d-forward").metadata.pop("cnncourse"),
+     "a solution cell must declare metadata.cnncourse.forbidden"),
+    (lambda nb: _cell(nb, "conv2d-forward").metadata["cnncourse"].update(forbidden="scipy"),
+     "must be a list of dotted names"),
+    (lambda nb: _cell(nb, "conv2d-forward").metadata["cnncourse"].update(
+        forbidden=["scipy.signal", "scipy signal"]), "is not a dotted name"),
+    (lambda nb: _cell(nb, "conv2d-forward").metadata["cnncourse"].update(
+        forbidden=["scipy.signal", "scipy.signal"]), "is listed twice"),
+    (lambda nb: nb.cells.remove(_cell(nb, "conv2d-forward-tests")),
+     "no test cell between this solution cell and the next"),
+    (lambda nb: nb.cells.remove(_cell(nb, "max-pool-forward-tests")),
+     "no test cell after this solution cell"),
+])
+def test_the_format_checks_validate_the_declaration(mutate, expected):
+    problems = _declaration_problems(mutate)
+    assert any(expected in p for p in problems), problems

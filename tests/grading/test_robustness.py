@@ -29,18 +29,35 @@ from .grading_helpers import (
     with_cell,
 )
 
-LIMITS = Limits(cell_timeout=4, notebook_timeout=90, probe_timeout=3, max_restarts=2)
+LIMITS = Limits(cell_timeout=4, notebook_timeout=90, probe_timeout=3, max_restarts=2,
+                sandbox="on")
 
 PARTIAL = dict(
     output_size="def output_size(n, k, stride=1, padding=0):\n    return (n - k) // stride + 1",
+    # written out: calling the reference (cnncourse.nn.naive...) would score 0 (own work)
     conv2d_forward=(
-        "from cnncourse.nn import naive\n\n"
         "def conv2d_forward(x, w, b, stride=1, padding=0):\n"
-        "    return naive.conv2d_forward(x, w, b, stride, 1 if padding else 0)[0]"),
+        "    p = 1 if padding else 0\n"
+        "    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))\n"
+        "    kh, kw, _, c_out = w.shape\n"
+        "    oh = (xp.shape[1] - kh) // stride + 1\n"
+        "    ow = (xp.shape[2] - kw) // stride + 1\n"
+        "    out = np.zeros((x.shape[0], oh, ow, c_out), dtype=x.dtype)\n"
+        "    for i in range(oh):\n"
+        "        for j in range(ow):\n"
+        "            win = xp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]\n"
+        "            out[:, i, j, :] = np.tensordot(win, w, axes=([1, 2, 3], [0, 1, 2])) + b\n"
+        "    return out"),
     max_pool_forward=(
-        "from cnncourse.nn import functional\n\n"
         "def max_pool_forward(x, pool_size=2, stride=None):\n"
-        "    return functional.max_pool_forward(x, pool_size, stride)[0].astype(np.float64)"),
+        "    stride = stride or pool_size\n"
+        "    oh, ow = (x.shape[1] - pool_size) // stride + 1, (x.shape[2] - pool_size) // stride + 1\n"
+        "    out = np.zeros((x.shape[0], oh, ow, x.shape[3]))  # float64 whatever x is\n"
+        "    for i in range(oh):\n"
+        "        for j in range(ow):\n"
+        "            win = x[:, i * stride:i * stride + pool_size, j * stride:j * stride + pool_size]\n"
+        "            out[:, i, j, :] = win.max(axis=(1, 2))\n"
+        "    return out"),
 )
 CHEAT = """
 import cnncourse.grading.checks as C
@@ -70,7 +87,7 @@ def max_pool_forward(x, pool_size=2, stride=None):
 EXPECTED = {
     "correct": (6, []),
     "partial": (2.25, ["output_size(5, 3, 1, 1): expected 5, got 3",
-                       "partial credit: 75% of the test's cases passed",
+                       "partial credit: 2.25 of 3 points",
                        "the public checks passed but the hidden tests failed (AssertionError)"]),
     "raises": (3, ["Your cell 'conv2d-forward' raised ValueError: I give up",
                    "NameError: name 'conv2d_forward' is not defined"]),
@@ -146,7 +163,7 @@ def _digests(folder):
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, sandbox_ready):
     root = tmp_path_factory.mktemp("robust")
     subs = _build(root)
     before = _digests(subs)
