@@ -90,18 +90,8 @@ class Outcome:
 
 
 def kernel_env(limits: Limits) -> dict[str, str]:
-    env = dict(os.environ)
-    threads = str(max(1, limits.threads))
-    env.update({
-        "PYTHONHASHSEED": "0",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "MPLBACKEND": "Agg",
-        "CNNCOURSE_GRADING": "1",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "OMP_NUM_THREADS": threads,
-        "OPENBLAS_NUM_THREADS": threads,
-        "MKL_NUM_THREADS": threads,
-    })
+    """The grader's environment plus :func:`.sandbox.grading_variables` (no sandbox)."""
+    env = {**os.environ, **sandbox.grading_variables(limits.threads)}
     for key in ("PYTHONSTARTUP", "PYTHONINSPECT", "JPY_SESSION_NAME"):
         env.pop(key, None)
     return env
@@ -274,14 +264,17 @@ class KernelSession:
         """After a timeout: did the interrupt work, so the kernel answers again?"""
         return self.execute("None", self.limits.probe_timeout, store_history=False).status == OK
 
+    def _process(self):
+        """The ``Popen`` of the kernel (in the sandbox: of bubblewrap), if started."""
+        return getattr(getattr(self.client.km, "provisioner", None), "process", None)
+
     def process_id(self) -> int | None:
         """The kernel's process on this machine (in the sandbox: bubblewrap's)."""
-        process = getattr(getattr(self.client.km, "provisioner", None), "process", None)
-        return getattr(process, "pid", None)
+        return getattr(self._process(), "pid", None)
 
     def death_reason(self) -> str:
         """Why the sandboxed kernel died, from its exit status ('' when not known)."""
-        process = getattr(getattr(self.client.km, "provisioner", None), "process", None)
+        process = self._process()
         if not self.sandboxed or process is None:
             return ""
         try:

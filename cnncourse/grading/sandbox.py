@@ -132,19 +132,23 @@ def kernel_command(kernel_argv: list[str], limits: Limits, runtime: Path, submis
             *entry, *kernel_argv]
 
 
+def grading_variables(threads: int) -> dict[str, str]:
+    """What every grading kernel's environment sets, sandboxed or not."""
+    n = str(max(1, threads))
+    return {"PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg",
+            "CNNCOURSE_GRADING": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+
+
 def sandbox_env(threads: int) -> dict[str, str]:
     """A small environment for the kernel: nothing of the grader's own variables."""
-    n = str(max(1, threads))
     return {
         "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
         "LANG": os.environ.get("LANG", "C.UTF-8"), "HOME": HOME, "USER": "learner",
         "LOGNAME": "learner", "TMPDIR": "/tmp", "MPLCONFIGDIR": f"{HOME}/.matplotlib",
         "IPYTHONDIR": f"{HOME}/.ipython", "KERAS_HOME": f"{HOME}/.keras",
         "XDG_CACHE_HOME": f"{HOME}/.cache", "MALLOC_ARENA_MAX": "2",
-        "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg",
-        "CNNCOURSE_GRADING": "1", "CNNCOURSE_SANDBOX": "1",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n,
+        "CNNCOURSE_SANDBOX": "1", **grading_variables(threads),
     }
 
 
