@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common import keras_cache_dir
 from .digits import Dataset, Split, _stratified_split
 
 _KERAS_BUCKET = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -77,7 +78,7 @@ class DatasetUnavailableError(OSError):
 
 def default_cache_dir() -> Path:
     """Where Keras caches downloads: ``$KERAS_HOME`` if set, else ``~/.keras``."""
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    return keras_cache_dir()
 
 
 def load_mnist(cache_dir=None, val_fraction: float = 1 / 12, seed: int = 0) -> Dataset:

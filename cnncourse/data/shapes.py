@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn.validation import positive_int
+from ..common import positive_int
 from .digits import Dataset, split_dataset, split_fractions
 
 SHAPE_NAMES = ("circle", "square", "triangle", "star", "cross", "ring")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..common import positive_int
 from ..nn import Sequential
-from ..nn.validation import positive_int
 from ._tf import keras, tf
 
 layers = keras.layers

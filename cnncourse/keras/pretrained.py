@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common import keras_cache_dir
 from ._tf import keras
 
 layers = keras.layers
@@ -124,11 +125,9 @@ def imagenet_model(name: str = "MobileNetV2", **kwargs) -> keras.Model:
     except Exception as err:
         if not _is_network_error(err):
             raise
-        from cnncourse.data import default_cache_dir
-
         raise PretrainedUnavailableError(
             f"the ImageNet weights of {name} are not in Keras' cache "
-            f"({default_cache_dir() / 'models'}) and downloading them failed: {err}. "
+            f"({keras_cache_dir() / 'models'}) and downloading them failed: {err}. "
             "Connect once to cache them, or work offline with "
             "cnncourse.keras.load_pretrained() (a small CNN pretrained on synthetic shapes, "
             "shipped with the package)"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..nn.validation import positive_int
+from ..common import positive_int
 from ._tf import keras, tf
 
 # --------------------------------------------------------------------------- hardware

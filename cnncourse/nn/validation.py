@@ -10,12 +10,9 @@ import numbers
 
 import numpy as np
 
+from ..common import positive_int
 
-def positive_int(value, name: str) -> int:
-    """``value`` as an int if it is a whole number >= 1 (not a bool), else a ValueError."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int; got {value!r}")
-    return int(value)
+__all__ = ["positive_int"]  # re-exported: the layers and the model check counts with it
 
 
 def as_float_array(x, name: str, ndim: int | None = None, layout: str = "") -> np.ndarray:
