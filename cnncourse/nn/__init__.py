@@ -29,6 +29,7 @@ from .layers import (
     LeakyReLU,
     MaxPool2D,
     MaxPooling2D,
+    Regularizer,
     ReLU,
     Softmax,
     SumPool2D,
@@ -40,6 +41,6 @@ __all__ = [
     "L1", "L2", "SGD", "Activation", "Adam", "AveragePooling2D", "AvgPool2D", "BatchNorm",
     "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten", "GlobalAveragePooling2D",
     "GlobalAvgPool2D", "History", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
-    "Momentum", "ReLU", "Sequential", "Softmax", "SumPool2D", "check_gradients", "functional",
-    "gradcheck", "init", "naive", "numerical_gradient", "optim", "rel_error",
+    "Momentum", "ReLU", "Regularizer", "Sequential", "Softmax", "SumPool2D", "check_gradients",
+    "functional", "gradcheck", "init", "naive", "numerical_gradient", "optim", "rel_error",
 ]

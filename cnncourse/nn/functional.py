@@ -6,16 +6,30 @@ and each ``*_backward(dout, cache)`` returns the gradients with respect to its i
 the order they were passed. The loss returns ``(loss, dlogits)``. The dtype of the input
 wins: float32 in, float32 out.
 
+Each cache is a named tuple defined just above its forward function (:class:`ConvCache`,
+:class:`PoolCache`, :class:`DenseCache`...), whose docstring lists what every field holds
+and its shape. The backward functions read the fields by name (``cache.cols``); being
+tuples, the caches also unpack by position (``x, w = dense_cache``).
+
 The loop versions in :mod:`cnncourse.nn.naive` compute the same numbers and read like the
 book's equations; the tests hold the two to 1e-10 in float64.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .validation import as_float_array, check_conv_inputs, output_size, pair, resolve_padding
+from .validation import (
+    as_float_array,
+    check_conv_inputs,
+    check_dense_inputs,
+    output_size,
+    pair,
+    resolve_padding,
+)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -87,6 +101,27 @@ def conv_output_shape(input_shape, kernel_shape, stride=1, padding=0):
 # --------------------------------------------------------------------------- convolution
 
 
+class ConvCache(NamedTuple):
+    """What :func:`conv2d_forward` keeps for :func:`conv2d_backward`.
+
+    - ``x_shape``: ``(N, H, W, C_in)``, the shape of the input; ``dx`` is cropped to it.
+    - ``padded_shape``: ``(N, H + top + bottom, W + left + right, C_in)``, the shape of
+      the zero-padded input.
+    - ``pads``: ``(top, bottom, left, right)``, the rows and columns of zeros added.
+    - ``stride``: ``(sh, sw)``.
+    - ``cols``: ``(N*OH*OW, KH*KW*C_in)`` array, dtype of ``x``: the im2col matrix, one
+      row per output pixel holding the padded window it read; ``dw = cols.T @ dout``.
+    - ``w``: ``(KH, KW, C_in, C_out)``, the kernel in ``x``'s dtype; ``dx`` needs it.
+    """
+
+    x_shape: tuple[int, int, int, int]
+    padded_shape: tuple[int, int, int, int]
+    pads: tuple[int, int, int, int]
+    stride: tuple[int, int]
+    cols: np.ndarray
+    w: np.ndarray
+
+
 def conv2d_forward(x, w, b=None, stride=1, padding=0):
     """2-D convolution (cross-correlation, as in every deep-learning library).
 
@@ -95,7 +130,7 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
 
     x: ``(N, H, W, C_in)``; w: ``(KH, KW, C_in, C_out)``; b: ``(C_out,)`` or None.
     stride: int or ``(sh, sw)``; padding: int, ``"valid"`` or ``"same"`` (Keras' rule).
-    Returns ``out (N, OH, OW, C_out)`` and a cache for :func:`conv2d_backward`.
+    Returns ``out (N, OH, OW, C_out)`` and a :class:`ConvCache` for :func:`conv2d_backward`.
     """
     x, w, b = check_conv_inputs(x, w, b)
     kh, kw, c_in, c_out = w.shape
@@ -107,7 +142,7 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     cols = windows(xp, (kh, kw), stride_hw)[:, :oh, :ow].reshape(n * oh * ow, kh * kw * c_in)
     out = (cols @ w.reshape(-1, c_out)).reshape(n * oh, ow * c_out)
     out += np.tile(b, ow)  # one long row per image row: far faster than C_out-wide rows
-    cache = (x.shape, xp.shape, pads, stride_hw, cols, w)
+    cache = ConvCache(x.shape, xp.shape, pads, stride_hw, cols, w)
     return out.reshape(n, oh, ow, c_out), cache
 
 
@@ -119,18 +154,19 @@ def conv2d_backward(dout, cache):
     with the flipped kernel, computed one kernel offset at a time: the pixels that
     offset ``(di, dj)`` read in the forward pass receive ``dout @ w[di, dj].T``.
     """
-    x_shape, xp_shape, pads, stride_hw, cols, w = cache
+    w = cache.w
     c_out = w.shape[3]
-    d2 = np.asarray(dout, dtype=cols.dtype).reshape(-1, c_out)
-    dw = (cols.T @ d2).reshape(w.shape)
+    d2 = np.asarray(dout, dtype=cache.cols.dtype).reshape(-1, c_out)
+    dw = (cache.cols.T @ d2).reshape(w.shape)
     db = np.ones(len(d2), dtype=d2.dtype) @ d2  # a matvec: faster than a column sum
     out_hw = dout.shape[1:3]
     if w.shape[2] <= _FEW_CHANNELS:
-        dxp = _input_grad_channels_first(d2, w, xp_shape, out_hw, stride_hw)
+        dxp = _input_grad_channels_first(d2, w, cache.padded_shape, out_hw, cache.stride)
     else:
-        dxp = _input_grad_channels_last(d2, w, xp_shape, out_hw, stride_hw)
-    top, _, left, _ = pads
-    dx = dxp[:, top : top + x_shape[1], left : left + x_shape[2], :]
+        dxp = _input_grad_channels_last(d2, w, cache.padded_shape, out_hw, cache.stride)
+    top, _, left, _ = cache.pads
+    height, width = cache.x_shape[1:3]
+    dx = dxp[:, top : top + height, left : left + width, :]
     return np.ascontiguousarray(dx), dw, db
 
 
@@ -176,12 +212,32 @@ def _input_grad_channels_first(d2, w, xp_shape, out_hw, stride_hw):
 _POOL_MODES = ("max", "avg", "sum")
 
 
+class PoolCache(NamedTuple):
+    """What :func:`pool_forward` keeps for :func:`pool_backward`.
+
+    - ``x_shape``: ``(N, H, W, C)``, the shape of the input (and of ``dx``).
+    - ``dtype``: the input's dtype, given to ``dout`` and ``dx``.
+    - ``pool_size``: ``(PH, PW)``, the window.
+    - ``stride``: ``(sh, sw)``.
+    - ``mode``: ``"max"``, ``"avg"`` or ``"sum"``.
+    - ``argmax``: ``(N, OH, OW, C)`` int array, for max pooling only (None otherwise): where
+      each window's largest value was, as the flat index ``di * PW + dj`` in the window.
+    """
+
+    x_shape: tuple[int, int, int, int]
+    dtype: np.dtype
+    pool_size: tuple[int, int]
+    stride: tuple[int, int]
+    mode: str
+    argmax: np.ndarray | None
+
+
 def pool_forward(x, pool_size=2, stride=None, mode="max"):
     """Max, average or sum pooling over ``pool_size`` windows (no padding).
 
     x: ``(N, H, W, C)``; pool_size and stride: int or pair (stride defaults to
     pool_size; a stride smaller than the window gives overlapping windows).
-    Returns ``out (N, OH, OW, C)`` and a cache for :func:`pool_backward`.
+    Returns ``out (N, OH, OW, C)`` and a :class:`PoolCache` for :func:`pool_backward`.
     """
     if mode not in _POOL_MODES:
         raise ValueError(f"mode must be one of {_POOL_MODES}; got {mode!r}")
@@ -201,7 +257,7 @@ def pool_forward(x, pool_size=2, stride=None, mode="max"):
         out = win.mean(axis=(3, 4))
     else:
         out = win.sum(axis=(3, 4))
-    return out, (x.shape, x.dtype, window, stride_hw, mode, argmax)
+    return out, PoolCache(x.shape, x.dtype, window, stride_hw, mode, argmax)
 
 
 def pool_backward(dout, cache):
@@ -210,16 +266,17 @@ def pool_backward(dout, cache):
     Max pooling sends each output's gradient to the one input that won (the first, on a
     tie); average pooling spreads it evenly; sum pooling copies it to the whole window.
     """
-    x_shape, dtype, (kh, kw), stride_hw, mode, argmax = cache
-    dout = np.asarray(dout, dtype=dtype)
+    kh, kw = cache.pool_size
+    dout = np.asarray(dout, dtype=cache.dtype)
     n, oh, ow, c = dout.shape
-    if mode == "max":
+    if cache.mode == "max":
         positions = np.arange(kh * kw).reshape(kh, kw)[None, None, None, :, :, None]
-        dwin = (argmax[:, :, :, None, None, :] == positions) * dout[:, :, :, None, None, :]
+        winners = cache.argmax[:, :, :, None, None, :] == positions
+        dwin = winners * dout[:, :, :, None, None, :]
     else:
-        scale = 1.0 / (kh * kw) if mode == "avg" else 1.0
+        scale = 1.0 / (kh * kw) if cache.mode == "avg" else 1.0
         dwin = np.broadcast_to((dout * scale)[:, :, :, None, None, :], (n, oh, ow, kh, kw, c))
-    return _scatter_windows(dwin, x_shape, (kh, kw), stride_hw, dtype)
+    return _scatter_windows(dwin, cache.x_shape, (kh, kw), cache.stride, cache.dtype)
 
 
 def max_pool_forward(x, pool_size=2, stride=None):
@@ -240,15 +297,22 @@ def sum_pool_forward(x, pool_size=2, stride=None):
 max_pool_backward = avg_pool_backward = sum_pool_backward = pool_backward
 
 
+class GlobalAvgPoolCache(NamedTuple):
+    """What :func:`global_avg_pool_forward` keeps: ``x_shape``, the input's ``(N, H, W, C)``."""
+
+    x_shape: tuple[int, int, int, int]
+
+
 def global_avg_pool_forward(x):
-    """Mean over height and width. x: ``(N, H, W, C)`` -> ``(N, C)``."""
+    """Mean over height and width. x: ``(N, H, W, C)`` -> ``(N, C)`` and a
+    :class:`GlobalAvgPoolCache`."""
     x = as_float_array(x, "x", 4, "(N, H, W, C)")
-    return x.mean(axis=(1, 2)), x.shape
+    return x.mean(axis=(1, 2)), GlobalAvgPoolCache(x.shape)
 
 
 def global_avg_pool_backward(dout, cache):
     """dout: ``(N, C)`` -> dx ``(N, H, W, C)``, each pixel getting ``dout / (H*W)``."""
-    n, h, w, c = cache
+    n, h, w, c = cache.x_shape
     grad = np.asarray(dout) / (h * w)
     return np.ascontiguousarray(np.broadcast_to(grad[:, None, None, :], (n, h, w, c)))
 
@@ -256,51 +320,84 @@ def global_avg_pool_backward(dout, cache):
 # --------------------------------------------------------------------------- activations
 
 
+class ReluCache(NamedTuple):
+    """What :func:`relu_forward` keeps: ``x``, the input (any shape, float)."""
+
+    x: np.ndarray
+
+
 def relu_forward(x):
-    """``max(0, x)`` element-wise; any shape."""
+    """``max(0, x)`` element-wise; any shape. Returns ``out`` and a :class:`ReluCache`."""
     x = as_float_array(x, "x")
-    return np.maximum(x, 0), x
+    return np.maximum(x, 0), ReluCache(x)
 
 
 def relu_backward(dout, cache):
     """Passes the gradient where the input was positive: ``dout * (x > 0)``."""
-    return dout * (cache > 0)
+    return dout * (cache.x > 0)
+
+
+class LeakyReluCache(NamedTuple):
+    """What :func:`leaky_relu_forward` keeps.
+
+    - ``x``: the input (any shape, float).
+    - ``alpha``: the slope for negative inputs.
+    """
+
+    x: np.ndarray
+    alpha: float
 
 
 def leaky_relu_forward(x, alpha=0.01):
-    """``x`` where positive, ``alpha * x`` elsewhere; any shape."""
+    """``x`` where positive, ``alpha * x`` elsewhere; any shape. Returns ``out`` and a
+    :class:`LeakyReluCache`."""
     x = as_float_array(x, "x")
-    return np.where(x > 0, x, alpha * x), (x, alpha)
+    return np.where(x > 0, x, alpha * x), LeakyReluCache(x, alpha)
 
 
 def leaky_relu_backward(dout, cache):
     """``dout`` where the input was positive, ``alpha * dout`` elsewhere."""
-    x, alpha = cache
-    return np.where(x > 0, dout, alpha * dout)
+    return np.where(cache.x > 0, dout, cache.alpha * dout)
+
+
+class SigmoidCache(NamedTuple):
+    """What :func:`sigmoid_forward` keeps: ``out``, its output ``s`` (shape and dtype of
+    the input); the derivative ``s * (1 - s)`` needs nothing else."""
+
+    out: np.ndarray
 
 
 def sigmoid_forward(x):
-    """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``; any shape."""
+    """``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``; any shape.
+    Returns ``out`` and a :class:`SigmoidCache`."""
     x = as_float_array(x, "x")
     e = np.exp(-np.abs(x))
     out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
-    return out, out
+    return out, SigmoidCache(out)
 
 
 def sigmoid_backward(dout, cache):
     """``dout * s * (1 - s)`` where ``s`` is the forward output."""
-    return dout * cache * (1 - cache)
+    s = cache.out
+    return dout * s * (1 - s)
+
+
+class TanhCache(NamedTuple):
+    """What :func:`tanh_forward` keeps: ``out``, its output ``tanh(x)`` (shape and dtype of
+    the input); the derivative ``1 - tanh(x)**2`` needs nothing else."""
+
+    out: np.ndarray
 
 
 def tanh_forward(x):
-    """Hyperbolic tangent; any shape."""
+    """Hyperbolic tangent; any shape. Returns ``out`` and a :class:`TanhCache`."""
     out = np.tanh(as_float_array(x, "x"))
-    return out, out
+    return out, TanhCache(out)
 
 
 def tanh_backward(dout, cache):
     """``dout * (1 - tanh(x)**2)``."""
-    return dout * (1 - cache**2)
+    return dout * (1 - cache.out**2)
 
 
 def softmax(logits, axis=-1):
@@ -311,59 +408,83 @@ def softmax(logits, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+class SoftmaxCache(NamedTuple):
+    """What :func:`softmax_forward` keeps: ``out``, the probabilities ``s`` (shape and
+    dtype of the input, each row summing to 1)."""
+
+    out: np.ndarray
+
+
 def softmax_forward(x):
-    """Softmax over the last axis as a layer: ``(out, cache)``."""
+    """Softmax over the last axis as a layer: ``out`` and a :class:`SoftmaxCache`."""
     out = softmax(x)
-    return out, out
+    return out, SoftmaxCache(out)
 
 
 def softmax_backward(dout, cache):
     """Vector-Jacobian product of softmax: ``s * (dout - sum(dout * s))`` per row."""
-    s = cache
+    s = cache.out
     return s * (dout - (dout * s).sum(axis=-1, keepdims=True))
 
 
 # --------------------------------------------------------------------------- dense, flatten
 
 
+class DenseCache(NamedTuple):
+    """What :func:`dense_forward` keeps for :func:`dense_backward`.
+
+    - ``x``: ``(N, D_in)``, the input; ``dw = x.T @ dout``.
+    - ``w``: ``(D_in, D_out)``, the weights in ``x``'s dtype; ``dx = dout @ w.T``.
+    """
+
+    x: np.ndarray
+    w: np.ndarray
+
+
 def dense_forward(x, w, b=None):
-    """Fully connected layer ``x @ w + b``. x: ``(N, D_in)``, w: ``(D_in, D_out)``."""
-    x = as_float_array(x, "x", 2, "(N, D_in)")
-    w = as_float_array(w, "w", 2, "(D_in, D_out)").astype(x.dtype, copy=False)
-    if w.shape[0] != x.shape[1]:
-        raise ValueError(
-            f"shape mismatch: x has {x.shape[1]} features (shape {x.shape}) but w expects "
-            f"D_in={w.shape[0]} (shape {w.shape}); flatten images first"
-        )
+    """Fully connected layer ``x @ w + b``. x: ``(N, D_in)``, w: ``(D_in, D_out)``,
+    b: ``(D_out,)`` or None. Returns ``out (N, D_out)`` and a :class:`DenseCache`."""
+    x, w, b = check_dense_inputs(x, w, b)
     out = x @ w
     if b is not None:
-        b = as_float_array(b, "b", 1, "(D_out,)")
-        if b.shape[0] != w.shape[1]:
-            raise ValueError(f"b must have shape ({w.shape[1]},) to match w; got {b.shape}")
-        out += b.astype(x.dtype, copy=False)
-    return out, (x, w)
+        out += b
+    return out, DenseCache(x, w)
 
 
 def dense_backward(dout, cache):
     """Returns ``dx = dout @ w.T``, ``dw = x.T @ dout``, ``db = sum(dout)``."""
-    x, w = cache
-    return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+    return dout @ cache.w.T, cache.x.T @ dout, dout.sum(axis=0)
+
+
+class FlattenCache(NamedTuple):
+    """What :func:`flatten_forward` keeps: ``x_shape``, the input's ``(N, d1, d2, ...)``."""
+
+    x_shape: tuple[int, ...]
 
 
 def flatten_forward(x):
-    """``(N, d1, d2, ...)`` -> ``(N, d1*d2*...)``, in C order (the same as Keras' Flatten)."""
+    """``(N, d1, d2, ...)`` -> ``(N, d1*d2*...)``, in C order (the same as Keras' Flatten).
+    Returns ``out`` and a :class:`FlattenCache`."""
     x = as_float_array(x, "x")
     if x.ndim < 2:
         raise ValueError(f"x must have a batch axis and at least one more; got shape {x.shape}")
-    return x.reshape(x.shape[0], -1), x.shape
+    return x.reshape(x.shape[0], -1), FlattenCache(x.shape)
 
 
 def flatten_backward(dout, cache):
     """Reshape the gradient back to the input's shape."""
-    return dout.reshape(cache)
+    return dout.reshape(cache.x_shape)
 
 
 # --------------------------------------------------------------------------- regularisation
+
+
+class DropoutCache(NamedTuple):
+    """What :func:`dropout_forward` keeps: ``mask``, an array of ``x``'s shape and dtype
+    holding 0 for dropped values and ``1 / (1 - rate)`` for kept ones; None when nothing
+    was dropped (evaluation mode, or ``rate == 0``)."""
+
+    mask: np.ndarray | None
 
 
 def dropout_forward(x, rate=0.5, training=True, rng=None):
@@ -371,20 +492,38 @@ def dropout_forward(x, rate=0.5, training=True, rng=None):
     ``1 / (1 - rate)`` so the expected output equals the input; identity when not training.
 
     rng: a ``numpy.random.Generator`` or an int seed (the mask is reproducible).
+    Returns ``out`` and a :class:`DropoutCache`.
     """
     x = as_float_array(x, "x")
     if not 0 <= rate < 1:
         raise ValueError(f"rate must be in [0, 1); got {rate}")
     if not training or rate == 0:
-        return x, None
+        return x, DropoutCache(mask=None)
     rng = np.random.default_rng(rng)
     mask = (rng.random(x.shape) >= rate).astype(x.dtype) / x.dtype.type(1 - rate)
-    return x * mask, mask
+    return x * mask, DropoutCache(mask)
 
 
 def dropout_backward(dout, cache):
     """The same mask applied to the gradient (identity in evaluation mode)."""
-    return dout if cache is None else dout * cache
+    return dout if cache.mask is None else dout * cache.mask
+
+
+class BatchNormCache(NamedTuple):
+    """What :func:`batchnorm_forward` keeps for :func:`batchnorm_backward`.
+
+    - ``x_hat``: the normalised input ``(x - mean) * inv_std``, shape and dtype of ``x``.
+    - ``gamma``: ``(C,)``, the scale; ``dx`` flows through it.
+    - ``inv_std``: ``(C,)``, ``1 / sqrt(var + eps)`` of the statistics used (the batch's
+      when training, the running ones otherwise).
+    - ``training``: whether the batch's statistics were used: then the mean and variance
+      depend on ``x`` and ``dx`` has two extra terms.
+    """
+
+    x_hat: np.ndarray
+    gamma: np.ndarray
+    inv_std: np.ndarray
+    training: bool
 
 
 def batchnorm_forward(
@@ -396,7 +535,8 @@ def batchnorm_forward(
     ``running_mean`` and ``running_var`` **in place** as
     ``running = momentum * running + (1 - momentum) * batch`` (Keras' convention).
     Evaluation: normalise with the running statistics.
-    gamma, beta, running_mean, running_var: ``(C,)``. Returns ``(out, cache)``.
+    gamma, beta, running_mean, running_var: ``(C,)``. Returns ``out`` and a
+    :class:`BatchNormCache`.
     """
     x = as_float_array(x, "x")
     c = x.shape[-1]
@@ -418,7 +558,7 @@ def batchnorm_forward(
     inv_std = 1.0 / np.sqrt(var + eps)
     x_hat = ((x - mean) * inv_std).astype(x.dtype, copy=False)
     out = gamma * x_hat + beta
-    return out.astype(x.dtype, copy=False), (x_hat, gamma, inv_std, training)
+    return out.astype(x.dtype, copy=False), BatchNormCache(x_hat, gamma, inv_std, training)
 
 
 def batchnorm_backward(dout, cache):
@@ -428,12 +568,12 @@ def batchnorm_backward(dout, cache):
     ``dx = inv_std / m * (m * g - sum(g) - x_hat * sum(g * x_hat))`` with
     ``g = dout * gamma`` and ``m`` values per channel.
     """
-    x_hat, gamma, inv_std, training = cache
+    x_hat, inv_std = cache.x_hat, cache.inv_std
     axes = tuple(range(dout.ndim - 1))
     dbeta = dout.sum(axis=axes)
     dgamma = (dout * x_hat).sum(axis=axes)
-    g = dout * gamma
-    if not training:
+    g = dout * cache.gamma
+    if not cache.training:
         return g * inv_std, dgamma, dbeta
     m = dout.size // dout.shape[-1]
     dx = inv_std / m * (m * g - g.sum(axis=axes) - x_hat * (g * x_hat).sum(axis=axes))

@@ -35,7 +35,11 @@ def _activation_pair(name):
 
 
 class Regularizer:
-    """Penalty on a kernel, added to the loss: :class:`L1`, :class:`L2`, or both."""
+    """Penalty on a kernel, added to the loss: ``l1 * sum(|w|) + l2 * sum(w**2)``.
+
+    Pass one as ``kernel_regularizer=`` to :class:`Conv2D` or :class:`Dense`;
+    :class:`L1` and :class:`L2` are the two halves on their own.
+    """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         if l1 < 0 or l2 < 0:
@@ -52,21 +56,66 @@ class Regularizer:
         return f"Regularizer(l1={self.l1}, l2={self.l2})"
 
 
-def L1(strength: float = 0.01) -> Regularizer:
-    """``strength * sum(|w|)``."""
-    return Regularizer(l1=strength)
+class L1(Regularizer):
+    """``strength * sum(|w|)``, which pushes weights to exactly zero (Keras' L1)."""
+
+    def __init__(self, strength: float = 0.01):
+        super().__init__(l1=strength)
+
+    def __repr__(self):
+        return f"L1(strength={self.l1})"
 
 
-def L2(strength: float = 0.01) -> Regularizer:
-    """``strength * sum(w**2)`` (weight decay)."""
-    return Regularizer(l2=strength)
+class L2(Regularizer):
+    """``strength * sum(w**2)``, weight decay (Keras' L2)."""
+
+    def __init__(self, strength: float = 0.01):
+        super().__init__(l2=strength)
+
+    def __repr__(self):
+        return f"L2(strength={self.l2})"
 
 
 class Layer:
-    """Base class. Subclasses set ``params`` in :meth:`build` and fill ``grads`` in
-    :meth:`backward`; ``forward(x, training)`` keeps what backward needs in ``self.cache``."""
+    """Base class of every layer: the whole contract a new layer fulfils.
+
+    :class:`~cnncourse.nn.model.Sequential` calls, in order: :meth:`build` once, when the
+    input shape is known; then per batch :meth:`forward` and, when training,
+    :meth:`backward` and :meth:`penalty`. A subclass overrides :meth:`forward` and
+    :meth:`backward` always, :meth:`build` when it has parameters and
+    :meth:`output_shape` when it changes the shape.
+
+    What a layer holds:
+
+    - ``name``: ``"max_pool2d"`` for ``MaxPool2D`` unless given; Sequential numbers
+      repeats (``dense``, ``dense_1``).
+    - ``params``: trainable arrays by name (``{"w": ..., "b": ...}``), made in
+      :meth:`build`; ``grads``: their gradients, same keys, filled by :meth:`backward`.
+    - ``state``: non-trainable arrays (batch norm's moving statistics).
+    - ``weight_names``: the keys of ``params`` and ``state`` in the order of Keras'
+      ``get_weights()``.
+    - ``cache``: what :meth:`forward` keeps for :meth:`backward` (usually the cache of a
+      :mod:`~cnncourse.nn.functional` forward).
+    - ``activation``: the name of the activation the layer applies last (``"relu"``,
+      ``"softmax"``...), or None.
+    - ``logits``: the input of that activation in the last :meth:`forward` (the scores
+      before softmax), or None.
+
+    **Fused softmax + cross-entropy.** When the last layer's ``activation`` is
+    ``"softmax"``, :meth:`Sequential.loss <cnncourse.nn.model.Sequential.loss>` does not
+    differentiate through the softmax: it computes the loss from that layer's ``logits``
+    (with log-sum-exp, stable for huge scores) and its gradient
+    ``dlogits = (softmax(logits) - onehot) / N`` in one step, then calls
+    ``backward(dlogits, through_activation=False)`` on that layer, which skips the
+    activation's backward. So a layer that applies an activation sets ``activation``,
+    stores ``logits`` in :meth:`forward` and honours ``through_activation`` (see
+    :class:`Dense`, :class:`Activation`); a layer without one leaves both None and
+    accepts the flag without using it (its output is its logits).
+    """
 
     weight_names: tuple[str, ...] = ()
+    activation: str | None = None
+    logits: np.ndarray | None = None
 
     def __init__(self, name: str | None = None):
         # "MaxPool2D" -> "max_pool2d", as Keras names its layers.
@@ -82,16 +131,30 @@ class Layer:
         return self.input_shape is not None
 
     def build(self, input_shape, rng=None, dtype=np.float32):
-        """Create parameters for inputs of ``input_shape`` (no batch axis)."""
+        """Create parameters for inputs of ``input_shape`` (no batch axis), drawing random
+        values from ``rng`` (a ``numpy.random.Generator``) in ``dtype``. An override
+        calls ``super().build(input_shape)``, which records the shape."""
         self.input_shape = tuple(input_shape)
 
     def output_shape(self, input_shape) -> tuple:
+        """The output's shape for inputs of ``input_shape`` (no batch axis); the same by
+        default."""
         return tuple(input_shape)
 
     def forward(self, x, training=False):
+        """The output for a batch ``x``; keeps what :meth:`backward` needs in
+        ``self.cache`` (and the activation's input in ``self.logits``). ``training``
+        switches dropout and batch statistics on."""
         raise NotImplementedError
 
-    def backward(self, dout):
+    def backward(self, dout, through_activation=True):
+        """The gradient with respect to the input of the last :meth:`forward`, given
+        ``dout``, the gradient with respect to its output; fills ``self.grads``.
+
+        ``through_activation=False``: ``dout`` is already the gradient with respect to
+        ``logits``, so the activation's backward is skipped (the fused softmax +
+        cross-entropy above). Layers without an activation accept it and ignore it.
+        """
         raise NotImplementedError
 
     def penalty(self) -> float:
@@ -262,7 +325,7 @@ class _Pool(Layer):
         out, self.cache = F.pool_forward(x, self.pool_size, self.strides, self.mode)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout, through_activation=True):
         return F.pool_backward(dout, self.cache)
 
 
@@ -297,7 +360,7 @@ class GlobalAvgPool2D(Layer):
         out, self.cache = F.global_avg_pool_forward(x)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout, through_activation=True):
         return F.global_avg_pool_backward(dout, self.cache)
 
 
@@ -314,12 +377,15 @@ class Flatten(Layer):
         out, self.cache = F.flatten_forward(x)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout, through_activation=True):
         return F.flatten_backward(dout, self.cache)
 
 
 class Activation(Layer):
-    """An element-wise non-linearity by name: relu, leaky_relu, sigmoid, tanh, softmax."""
+    """An element-wise non-linearity by name: relu, leaky_relu, sigmoid, tanh, softmax
+    (None or "linear": the identity). ``kwargs`` go to the forward function
+    (``alpha=`` for leaky_relu). :class:`ReLU`, :class:`LeakyReLU` and :class:`Softmax`
+    are the common ones by class."""
 
     def __init__(self, activation, name=None, **kwargs):
         super().__init__(name or activation)
@@ -335,21 +401,55 @@ class Activation(Layer):
         return out
 
     def backward(self, dout, through_activation=True):
+        """``dout`` through the activation's derivative; unchanged when
+        ``through_activation=False`` (``dout`` is then the gradient of ``logits``)."""
         if self._act is None or not through_activation:
             return dout
         return self._act[1](dout, self.cache)
 
-
-def ReLU(name=None):
-    return Activation("relu", name=name)
-
-
-def LeakyReLU(alpha=0.01, name=None):
-    return Activation("leaky_relu", name=name, alpha=alpha)
+    def __repr__(self):
+        extra = "".join(f", {k}={v!r}" for k, v in self.kwargs.items())
+        return f"Activation({self.activation!r}, name={self.name!r}{extra})"
 
 
-def Softmax(name=None):
-    return Activation("softmax", name=name)
+class ReLU(Activation):
+    """``max(0, x)`` as a layer: ``Activation("relu")``."""
+
+    def __init__(self, name=None):
+        super().__init__("relu", name=name)
+
+    def __repr__(self):
+        return f"ReLU(name={self.name!r})"
+
+
+class LeakyReLU(Activation):
+    """``x`` where positive, ``alpha * x`` elsewhere: ``Activation("leaky_relu", alpha=alpha)``.
+
+    The default slope 0.01 is :func:`~cnncourse.nn.functional.leaky_relu_forward`'s
+    (Keras' ``LeakyReLU`` layer defaults to 0.3).
+    """
+
+    def __init__(self, alpha=0.01, name=None):
+        super().__init__("leaky_relu", name=name, alpha=alpha)
+
+    @property
+    def alpha(self) -> float:
+        """The slope for negative inputs (kept in ``kwargs``, which the forward receives)."""
+        return self.kwargs["alpha"]
+
+    def __repr__(self):
+        return f"LeakyReLU(alpha={self.alpha!r}, name={self.name!r})"
+
+
+class Softmax(Activation):
+    """Probabilities over the last axis: ``Activation("softmax")``. As a model's last layer
+    it trains with the fused softmax + cross-entropy (see :class:`Layer`)."""
+
+    def __init__(self, name=None):
+        super().__init__("softmax", name=name)
+
+    def __repr__(self):
+        return f"Softmax(name={self.name!r})"
 
 
 class Dropout(Layer):
@@ -375,7 +475,7 @@ class Dropout(Layer):
         out, self.cache = F.dropout_forward(x, self.rate, training, self.rng)
         return out
 
-    def backward(self, dout):
+    def backward(self, dout, through_activation=True):
         return F.dropout_backward(dout, self.cache)
 
 
@@ -406,7 +506,7 @@ class BatchNorm(Layer):
         )
         return out
 
-    def backward(self, dout):
+    def backward(self, dout, through_activation=True):
         dx, self.grads["gamma"], self.grads["beta"] = F.batchnorm_backward(dout, self.cache)
         return dx
 

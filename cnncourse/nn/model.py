@@ -164,7 +164,12 @@ class Sequential:
         return x
 
     def backward(self, dout, through_last_activation: bool = True) -> np.ndarray:
-        """Backpropagate ``dout`` from the output; fills every layer's ``grads``."""
+        """Backpropagate ``dout`` from the output; fills every layer's ``grads``.
+
+        ``through_last_activation=False``: ``dout`` is the gradient with respect to the last
+        layer's ``logits``, so its activation is skipped (the fused softmax + cross-entropy
+        protocol described on :class:`~cnncourse.nn.layers.Layer`).
+        """
         for i, layer in enumerate(reversed(self.layers)):
             if i == 0 and not through_last_activation:
                 dout = layer.backward(dout, through_activation=False)
@@ -173,7 +178,7 @@ class Sequential:
         return dout
 
     def _ends_in_softmax(self) -> bool:
-        return getattr(self.layers[-1], "activation", None) == "softmax"
+        return self.layers[-1].activation == "softmax"
 
     def loss(self, x, y, training: bool = True) -> tuple[float, np.ndarray]:
         """Forward pass, cross-entropy loss (plus regularisation) and backward pass.

@@ -3,9 +3,15 @@
 They are slow (pure Python loops over output pixels) and exist to be read, to be
 re-implemented in the exercises, and to check :mod:`cnncourse.nn.functional`, whose
 vectorised versions share these signatures and give the same numbers.
+
+The loops keep the inputs themselves in their caches (:class:`NaiveConvCache`,
+:class:`NaivePoolCache`) where the fast versions keep shapes and precomputed matrices;
+fields that mean the same thing have the same names (``stride``, ``pads``, ``pool_size``).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,17 +19,37 @@ from .functional import conv_output_shape
 from .validation import as_float_array, check_conv_inputs, output_size, pair, resolve_padding
 
 
+class NaiveConvCache(NamedTuple):
+    """What the loop :func:`conv2d_forward` keeps for :func:`conv2d_backward`.
+
+    - ``x``: ``(N, H, W, C_in)``, the input.
+    - ``x_padded``: ``(N, H + top + bottom, W + left + right, C_in)``, the input with its
+      zero padding (``xp`` in the equations); ``dw`` correlates it with ``dout``.
+    - ``w``: ``(KH, KW, C_in, C_out)``, the kernel in ``x``'s dtype.
+    - ``stride``: ``(sh, sw)``.
+    - ``pads``: ``(top, bottom, left, right)``, the rows and columns of zeros added.
+    """
+
+    x: np.ndarray
+    x_padded: np.ndarray
+    w: np.ndarray
+    stride: tuple[int, int]
+    pads: tuple[int, int, int, int]
+
+
 def conv2d_forward(x, w, b=None, stride=1, padding=0):
     """``out[n, i, j, f] = b[f] + sum_{di, dj, c} xp[n, i*sh + di, j*sw + dj, c] * w[di, dj, c, f]``.
 
     x: ``(N, H, W, C_in)``; w: ``(KH, KW, C_in, C_out)``; b: ``(C_out,)`` or None.
-    Returns ``out (N, OH, OW, C_out)`` and a cache for :func:`conv2d_backward`.
+    Returns ``out (N, OH, OW, C_out)`` and a :class:`NaiveConvCache` for
+    :func:`conv2d_backward`.
     """
     x, w, b = check_conv_inputs(x, w, b)
     kh, kw, _, c_out = w.shape
     sh, sw = pair(stride, "stride")
     n, oh, ow, _ = conv_output_shape(x.shape, w.shape, (sh, sw), padding)
-    top, bottom, left, right = resolve_padding(padding, x.shape[1:3], (kh, kw), (sh, sw))
+    pads = resolve_padding(padding, x.shape[1:3], (kh, kw), (sh, sw))
+    top, bottom, left, right = pads
     xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
 
     out = np.zeros((n, oh, ow, c_out), dtype=x.dtype)
@@ -33,7 +59,7 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
                 window = xp[i_n, i * sh : i * sh + kh, j * sw : j * sw + kw, :]
                 for f in range(c_out):
                     out[i_n, i, j, f] = np.sum(window * w[:, :, :, f]) + b[f]
-    return out, (x, xp, w, (sh, sw), (top, left))
+    return out, NaiveConvCache(x, xp, w, (sh, sw), pads)
 
 
 def conv2d_backward(dout, cache):
@@ -43,7 +69,8 @@ def conv2d_backward(dout, cache):
     ``dw[di, dj, c, f] += dout[n, i, j, f] * xp[n, i*sh + di, j*sw + dj, c]``.
     Returns ``dx, dw, db``.
     """
-    x, xp, w, (sh, sw), (top, left) = cache
+    x, xp, w = cache.x, cache.x_padded, cache.w
+    sh, sw = cache.stride
     kh, kw, _, c_out = w.shape
     n, oh, ow, _ = dout.shape
     dxp = np.zeros_like(xp)
@@ -59,13 +86,29 @@ def conv2d_backward(dout, cache):
                     dxp[i_n, rows, cols, :] += g * w[:, :, :, f]
                     dw[:, :, :, f] += g * xp[i_n, rows, cols, :]
                     db[f] += g
+    top, _, left, _ = cache.pads
     dx = dxp[:, top : top + x.shape[1], left : left + x.shape[2], :]
     return dx, dw, db
 
 
+class NaivePoolCache(NamedTuple):
+    """What the loop :func:`pool_forward` keeps for :func:`pool_backward`.
+
+    - ``x``: ``(N, H, W, C)``, the input (max pooling looks for each window's winner again).
+    - ``pool_size``: ``(PH, PW)``, the window.
+    - ``stride``: ``(sh, sw)``.
+    - ``mode``: ``"max"``, ``"avg"`` or ``"sum"``.
+    """
+
+    x: np.ndarray
+    pool_size: tuple[int, int]
+    stride: tuple[int, int]
+    mode: str
+
+
 def pool_forward(x, pool_size=2, stride=None, mode="max"):
     """``out[n, i, j, c] = reduce(x[n, i*sh : i*sh + PH, j*sw : j*sw + PW, c])`` where
-    reduce is max, mean or sum. Returns ``out (N, OH, OW, C)`` and a cache."""
+    reduce is max, mean or sum. Returns ``out (N, OH, OW, C)`` and a :class:`NaivePoolCache`."""
     if mode not in ("max", "avg", "sum"):
         raise ValueError(f"mode must be 'max', 'avg' or 'sum'; got {mode!r}")
     x = as_float_array(x, "x", 4, "(N, H, W, C)")
@@ -82,13 +125,14 @@ def pool_forward(x, pool_size=2, stride=None, mode="max"):
             for j in range(ow):
                 for ch in range(c):
                     out[i_n, i, j, ch] = reduce(x[i_n, i * sh : i * sh + ph, j * sw : j * sw + pw, ch])
-    return out, (x, (ph, pw), (sh, sw), mode)
+    return out, NaivePoolCache(x, (ph, pw), (sh, sw), mode)
 
 
 def pool_backward(dout, cache):
     """Max: the gradient goes to the window's largest input (the first, on a tie).
     Average: each input gets ``dout / (PH * PW)``. Sum: each input gets ``dout``."""
-    x, (ph, pw), (sh, sw), mode = cache
+    x, mode = cache.x, cache.mode
+    (ph, pw), (sh, sw) = cache.pool_size, cache.stride
     n, oh, ow, c = dout.shape
     dx = np.zeros_like(x)
     for i_n in range(n):

@@ -108,3 +108,23 @@ def check_conv_inputs(x, w, b):
     if b.shape[0] != w.shape[3]:
         raise ValueError(f"b must have shape ({w.shape[3]},) to match w's C_out; got {b.shape}")
     return x, w, b
+
+
+def check_dense_inputs(x, w, b):
+    """Validate dense inputs; returns x, w, b as arrays of x's float dtype (b may be None)."""
+    x = as_float_array(x, "x")
+    if x.ndim != 2:
+        hint = "; flatten images first" if x.ndim > 2 else ""
+        raise ValueError(f"x must be a 2-D array (N, D_in); got shape {x.shape} ({x.ndim}-D){hint}")
+    w = as_float_array(w, "w", 2, "(D_in, D_out)").astype(x.dtype, copy=False)
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"feature mismatch: x has {x.shape[1]} features (shape {x.shape}) but w expects "
+            f"D_in={w.shape[0]} (shape {w.shape}, layout (D_in, D_out)); flatten images first"
+        )
+    if b is None:
+        return x, w, None
+    b = as_float_array(b, "b", 1, "(D_out,)").astype(x.dtype, copy=False)
+    if b.shape[0] != w.shape[1]:
+        raise ValueError(f"b must have shape ({w.shape[1]},) to match w's D_out; got {b.shape}")
+    return x, w, b

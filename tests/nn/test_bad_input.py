@@ -6,6 +6,7 @@ import pytest
 from cnncourse import nn
 from cnncourse.nn import functional as F
 from cnncourse.nn import naive as N
+from cnncourse.nn.validation import check_dense_inputs
 
 X = np.zeros((2, 8, 8, 3))
 W = np.zeros((3, 3, 3, 4))
@@ -76,6 +77,37 @@ def test_non_numeric_input():
 def test_dense_mismatch_suggests_flatten():
     with pytest.raises(ValueError, match=r"x has 5 features .* D_in=4 .*flatten"):
         F.dense_forward(np.zeros((2, 5)), np.zeros((4, 3)))
+
+
+def test_dense_wrong_ndim():
+    with pytest.raises(ValueError, match=r"x must be a 2-D array \(N, D_in\); got shape \(5,\) \(1-D\)$"):
+        F.dense_forward(np.zeros(5), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"x must be a 2-D array \(N, D_in\); got shape \(2, 4, 4, 1\) "
+                                         r"\(4-D\); flatten images first"):
+        F.dense_forward(np.zeros((2, 4, 4, 1)), np.zeros((16, 3)))
+    with pytest.raises(ValueError, match=r"w must be a 2-D array \(D_in, D_out\); got shape \(5,\)"):
+        F.dense_forward(np.zeros((2, 5)), np.zeros(5))
+
+
+def test_dense_feature_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"feature mismatch: x has 5 features \(shape \(2, 5\)\) but w "
+                                         r"expects D_in=4 \(shape \(4, 3\), layout \(D_in, D_out\)\)"):
+        F.dense_forward(np.zeros((2, 5)), np.zeros((4, 3)))
+
+
+def test_dense_bias_shape():
+    with pytest.raises(ValueError, match=r"b must have shape \(3,\) to match w's D_out; got \(2,\)"):
+        F.dense_forward(np.zeros((2, 4)), np.zeros((4, 3)), np.zeros(2))
+    with pytest.raises(ValueError, match=r"b must be a 1-D array \(D_out,\); got shape \(1, 3\)"):
+        F.dense_forward(np.zeros((2, 4)), np.zeros((4, 3)), np.zeros((1, 3)))
+
+
+def test_check_dense_inputs_casts_to_the_dtype_of_x():
+    x, w, b = check_dense_inputs(np.zeros((2, 4), np.float32), np.zeros((4, 3)), np.zeros(3))
+    assert (x.dtype, w.dtype, b.dtype) == (np.float32,) * 3
+    assert check_dense_inputs(np.zeros((2, 4), int), np.zeros((4, 3)), None)[2] is None
+    out, _ = F.dense_forward(np.ones((2, 4), np.float32), np.ones((4, 3)), np.ones(3))
+    assert out.dtype == np.float32 and out.tolist() == [[5.0] * 3] * 2
 
 
 def test_labels_out_of_range():
