@@ -4,7 +4,7 @@ shapes of cnncourse.data (SHAPE_NAMES), 32x32 RGB.
     .venv/bin/python scripts/train_pretrained.py            # about a minute on a CPU
 
 Deterministic on a given machine (fixed seeds, op determinism); the recipe and the test
-accuracy are stored in the file (cnncourse.keras.pretrained_info()).
+accuracy are stored in the file (cnncourse.keras.pretrained.pretrained_info()).
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from cnncourse.data import SHAPE_NAMES, load_shapes
-    from cnncourse.keras import pretrained
-    from cnncourse.keras.train import train
+    from cnncourse.keras import pretrained, train
+    from cnncourse.keras.models import shapes_cnn
 
     data = load_shapes(args.n, size=32, seed=SEED, classes=SHAPE_NAMES)
     start = time.perf_counter()
-    history = train(lambda: pretrained.shapes_cnn((32, 32, 3), len(SHAPE_NAMES)),
-                          data.train, data.val, epochs=args.epochs, batch_size=64,
-                          learning_rate=2e-3, mixed_precision=False, seed=SEED,
-                          deterministic=True, verbose=2)
+    history = train(lambda: shapes_cnn((32, 32, 3), len(SHAPE_NAMES)),
+                    data.train, data.val, epochs=args.epochs, batch_size=64,
+                    learning_rate=2e-3, mixed_precision=False, seed=SEED,
+                    deterministic=True, verbose=2)
     model = history.model
     _, test_acc = model.evaluate(data.test.x, data.test.y, verbose=0)
     info = {"classes": list(SHAPE_NAMES), "input_shape": [32, 32, 3], "n_images": args.n,

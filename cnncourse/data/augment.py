@@ -3,7 +3,7 @@
 Inverse mapping with bilinear interpolation, black outside the image; a whole batch is
 transformed at once. It is what :class:`cnncourse.widgets.AugmentationExplorer` shows and
 what the NumPy training loops of the book use; the Keras equivalent (preprocessing
-layers inside a ``tf.data`` pipeline) is :func:`cnncourse.keras.train.augmentation`.
+layers inside a ``tf.data`` pipeline) is :func:`cnncourse.keras.training.augmentation`.
 """
 
 from __future__ import annotations

@@ -1,24 +1,31 @@
-"""MNIST, Fashion-MNIST and CIFAR-10, downloaded once by Keras' ``get_file`` and cached.
+"""MNIST, Fashion-MNIST and CIFAR-10, downloaded once (with ``urllib``) and cached.
 
-The files and cache layout are the ones ``keras.datasets`` uses, so a file that Keras
-downloaded before is found again (the default cache is ``$KERAS_HOME`` or ``~/.keras``).
-Downloads need a network; without one, :class:`DatasetUnavailableError` says what was
-tried, where the cache is and which offline dataset to use instead. Importing this
-module does not import TensorFlow; loading a dataset does (Keras' downloader).
+The files, their checksums and the cache layout are the ones ``keras.datasets`` uses
+(``keras.utils.get_file``'s), so a file that Keras downloaded before is found again and
+a file downloaded here is found by Keras (the default cache is ``$KERAS_HOME`` or
+``~/.keras``). Downloads need a network; without one, :class:`DatasetUnavailableError`
+says what was tried, where the cache is and which offline dataset to use instead.
+Neither importing this module nor loading a dataset imports TensorFlow or Keras.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import pickle
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..common import keras_cache_dir
-from .digits import Dataset, Split, _stratified_split
+from .splits import Dataset, Split, stratified_split
 
 _KERAS_BUCKET = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
@@ -27,8 +34,8 @@ _KERAS_BUCKET = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 class _Remote:
     fname: str  # name in the cache (Keras' name)
     origin: str
-    file_hash: str | None  # sha256 or md5, checked by get_file; None: not checked
-    extract: bool = False
+    file_hash: str | None  # sha256 (64 hex digits) or md5; None: not checked
+    extract: bool = False  # a tar archive, kept as fname + "_archive", unpacked into fname/
 
 
 @dataclass(frozen=True)
@@ -126,20 +133,15 @@ def load_cifar10(cache_dir=None, val_fraction: float = 0.1, seed: int = 0) -> Da
 
 
 def _fetch(name: str, cache_dir) -> list[str]:
-    """Paths of the dataset's files, downloaded by ``keras.utils.get_file`` if needed."""
+    """Paths of the dataset's files in the cache, downloaded first if missing or corrupt."""
     source = SOURCES[name]
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    # get_file silently falls back to /tmp/.keras when the folder is not writable yet.
     cache.mkdir(parents=True, exist_ok=True)
     folder = cache / source.subdir
-    from cnncourse.keras._tf import keras  # loads TensorFlow without its C++ log noise
-
     paths = []
     for remote in source.files:
         try:
-            paths.append(keras.utils.get_file(
-                fname=remote.fname, origin=remote.origin, file_hash=remote.file_hash,
-                extract=remote.extract, cache_dir=str(cache), cache_subdir=source.subdir))
+            paths.append(str(_cached(remote, folder)))
         except Exception as exc:
             raise DatasetUnavailableError(
                 f"could not load {source.title}: {remote.fname} is not in the cache folder "
@@ -149,6 +151,72 @@ def _fetch(name: str, cache_dir) -> list[str]:
                 f"folder), or use an offline dataset instead: {source.offline}."
             ) from exc
     return paths
+
+
+def _cached(remote: _Remote, folder: Path) -> Path:
+    """The file (or, for an archive, the folder it unpacks to) in ``folder``, where
+    ``keras.utils.get_file`` puts it: ``fname``, or ``fname + "_archive"`` unpacked into
+    ``fname/``. Downloaded when missing or when it fails its checksum."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (remote.fname + "_archive" if remote.extract else remote.fname)
+    fresh = not (target.is_file() and _hash_ok(target, remote.file_hash))
+    if fresh:
+        _download(remote.origin, target, remote.file_hash)
+    if not remote.extract:
+        return target
+    unpacked = folder / remote.fname
+    if fresh or not unpacked.is_dir():
+        _unpack(target, unpacked)
+    return unpacked
+
+
+def _hash_ok(path: Path, expected: str | None) -> bool:
+    """True when ``expected`` is None or the file's sha256 (64 hex digits) or md5 is it."""
+    if expected is None:
+        return True
+    hasher = hashlib.sha256() if len(expected) == 64 else hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest() == expected
+
+
+def _download(origin: str, target: Path, file_hash: str | None) -> None:
+    """``origin`` -> ``target``, written under a temporary name and renamed once complete
+    and checked: a failed download leaves nothing behind."""
+    print(f"Downloading {origin}", file=sys.stderr)
+    with urllib.request.urlopen(origin, timeout=60) as response:
+        fd, part = tempfile.mkstemp(prefix=target.name, suffix=".part", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(response, out, 1 << 20)
+            if not _hash_ok(Path(part), file_hash):
+                raise ValueError(f"the downloaded file's hash does not match {file_hash}")
+            os.replace(part, target)
+        except BaseException:
+            Path(part).unlink(missing_ok=True)
+            raise
+
+
+def _unpack(archive: Path, folder: Path) -> None:
+    """Unpack the tar archive into ``folder`` (replacing it), refusing members that would
+    land outside it; unpacked beside it first, so a failure leaves no half folder."""
+    tmp = Path(tempfile.mkdtemp(prefix=folder.name, suffix=".unpacking", dir=folder.parent))
+    try:
+        with tarfile.open(archive) as tar:
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4
+                tar.extractall(tmp, filter="data")
+            else:
+                for member in tar.getmembers():
+                    inside = (tmp / member.name).resolve().is_relative_to(tmp.resolve())
+                    if not inside or not (member.isfile() or member.isdir()):
+                        raise tarfile.TarError(f"refusing to unpack {member.name!r}")
+                tar.extractall(tmp)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _as_dataset(name, x_train, y_train, x_test, y_test, val_fraction, seed) -> Dataset:
@@ -167,8 +235,8 @@ def _as_dataset(name, x_train, y_train, x_test, y_test, val_fraction, seed) -> D
 
     x_train, y_train = prep(x_train, y_train)
     x_test, y_test = prep(x_test, y_test)
-    train, val = _stratified_split(y_train, [1 - val_fraction, val_fraction],
-                                   np.random.default_rng(seed))
+    train, val = stratified_split(y_train, [1 - val_fraction, val_fraction],
+                                  np.random.default_rng(seed))
     return Dataset(Split(x_train[train], y_train[train]), Split(x_train[val], y_train[val]),
                    Split(x_test, y_test), SOURCES[name].class_names)
 

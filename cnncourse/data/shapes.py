@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..common import positive_int
-from .digits import Dataset, split_dataset, split_fractions
+from .splits import Dataset, split_dataset, split_fractions
 
 SHAPE_NAMES = ("circle", "square", "triangle", "star", "cross", "ring")
 # More shapes for new tasks, e.g. fine-tuning a network pretrained on SHAPE_NAMES.

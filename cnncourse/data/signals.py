@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..common import positive_int
-from .digits import Dataset, split_dataset, split_fractions
+from .splits import Dataset, split_dataset, split_fractions
 
 SIGNAL_CLASSES = ("sine", "burst", "chirp", "square")
 

@@ -3,22 +3,30 @@
 Importing this package imports TensorFlow (quietly: see :mod:`cnncourse.keras._tf`);
 ``import cnncourse`` alone does not.
 
-- :mod:`~cnncourse.keras.models`: ``seed_cnn``, ``lenet5``, VGG / ResNet / Inception /
-  DenseNet / MobileNet blocks and small models, FCN segmenter, 1D CNN, box regressor
+- :mod:`~cnncourse.keras.models`: ``seed_cnn``, ``lenet5``, ``shapes_cnn``, VGG / ResNet /
+  Inception / DenseNet / MobileNet blocks and small models, FCN segmenter, 1D CNN, box
+  regressor
 - :mod:`~cnncourse.keras.layers`: ``SpatialTransformer``
-- :mod:`~cnncourse.keras.train`: ``train`` (here the function), ``device_report``,
-  ``make_dataset``, ``augmentation``, ``seed_everything``, ``use_mixed_precision``,
-  ``LiveCurves``
+- :mod:`~cnncourse.keras.training`: ``train``, ``device_report``, ``make_dataset``,
+  ``augmentation``, ``seed_everything``, ``use_mixed_precision``, ``LiveCurves``
+  (``cnncourse.keras.train`` is the function ``training.train``)
 - :mod:`~cnncourse.keras.bridge`: ``to_numpy`` / ``to_keras`` / ``copy_weights`` and parity
 - :mod:`~cnncourse.keras.pretrained`: ``load_pretrained`` (offline), ``imagenet_model``
-- :mod:`~cnncourse.keras.costs`: ``architecture_costs`` (parameters, MACs, depth of
-  LeNet-5, AlexNet and the Keras Applications, built without weights)
+- :mod:`~cnncourse.keras.costs`: ``count_macs``, ``layer_macs``, ``weight_depth`` for any
+  model; ``architecture_costs`` (parameters, MACs, depth of LeNet-5, AlexNet and the Keras
+  Applications, built without weights)
 - :mod:`~cnncourse.keras.interpret`: ``saliency_map``, ``grad_cam``, ``occlusion_map``
+- :mod:`~cnncourse.keras.compat`: the only module that touches Keras internals
+
+Dependencies: ``keras`` builds on :mod:`cnncourse.nn` (the bridge, the NumPy saliency map)
+and :mod:`cnncourse.common`; it never imports :mod:`cnncourse.data`, and ``data`` never
+imports ``keras`` (or TensorFlow). The two meet only in what they exchange: ``train``
+accepts a ``cnncourse.data.Split`` because a split unpacks to ``(x, y)``.
 """
 
 from ._tf import import_log
 from .bridge import compare_gradients, compare_outputs, copy_weights, to_keras, to_numpy
-from .costs import architecture_costs
+from .costs import architecture_costs, count_macs, layer_macs, weight_depth
 from .interpret import grad_cam, occlusion_map, saliency_map
 from .layers import SpatialTransformer, affine_grid_sample
 from .models import (
@@ -26,7 +34,6 @@ from .models import (
     box_regressor,
     conv1d_classifier,
     conv_bn_relu,
-    count_macs,
     dense_block,
     fcn_segmenter,
     inception_block,
@@ -34,6 +41,7 @@ from .models import (
     residual_block,
     seed_cnn,
     separable_block,
+    shapes_cnn,
     small_densenet,
     small_inception,
     small_mobilenet,
@@ -43,8 +51,8 @@ from .models import (
     transition_block,
     vgg_block,
 )
-from .pretrained import PretrainedUnavailableError, imagenet_model, load_pretrained, shapes_cnn
-from .train import (
+from .pretrained import PretrainedUnavailableError, imagenet_model, load_pretrained
+from .training import (
     DeviceReport,
     LiveCurves,
     StopAtAccuracy,
@@ -82,6 +90,7 @@ __all__ = [
     "imagenet_model",
     "import_log",
     "inception_block",
+    "layer_macs",
     "lenet5",
     "load_pretrained",
     "make_dataset",
@@ -104,4 +113,5 @@ __all__ = [
     "transition_block",
     "use_mixed_precision",
     "vgg_block",
+    "weight_depth",
 ]

@@ -17,6 +17,7 @@ import numpy as np
 from cnncourse import nn
 from cnncourse.nn import layers as nn_layers
 
+from . import compat
 from ._tf import keras, tf
 
 L = keras.layers
@@ -66,7 +67,7 @@ def _chain(model):
     if not isinstance(model, keras.Sequential):
         previous = model.inputs[0]
         for layer in chain:
-            if len(layer._inbound_nodes) != 1 or layer.input is not previous:
+            if compat.times_called(layer) != 1 or layer.input is not previous:
                 raise TypeError(f"{model.name} is not a plain chain of layers (at "
                                 f"{_describe(layer)}); only sequential models convert")
             previous = layer.output

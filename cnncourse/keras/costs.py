@@ -1,5 +1,6 @@
-"""What an architecture costs: parameters, multiply-adds (MACs) and depth of the classic
-image classifiers, from LeNet-5 to EfficientNet.
+"""What an architecture costs: parameters, multiply-adds (MACs) and depth, for any Keras
+model (:func:`count_macs`, :func:`layer_macs`, :func:`weight_depth`) and as a table of
+the classic image classifiers, from LeNet-5 to EfficientNet (:func:`architecture_costs`).
 
 The ImageNet models come from ``keras.applications`` with ``weights=None`` (nothing is
 downloaded). They are built inside a ``keras.StatelessScope`` that records every
@@ -13,12 +14,93 @@ parameters take about a second and no memory. Such a model can be counted, not r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from . import compat
 from ._tf import keras
-from .models import alexnet, count_macs, layer_macs, lenet5
+from .layers import SpatialTransformer
+from .models import alexnet, lenet5
+
+layers = keras.layers
+
+
+# --------------------------------------------------------------------------- counting
+
+
+_PER_OUTPUT = (layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.DepthwiseConv1D,
+               layers.DepthwiseConv2D, layers.Dense)
+_SEPARABLE = (layers.SeparableConv1D, layers.SeparableConv2D)
+_TRANSPOSED = (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)
+
+
+def layer_macs(layer) -> int:
+    """Multiply-accumulate operations of one built layer for one example (0 for layers
+    without a kernel: pooling, activations, batch norm, add, concatenate ...).
+
+    Conv (1D/2D/3D): ``output positions * KH*KW*C_in*C_out`` (e.g. ``OH*OW*KH*KW*C_in*C_out``);
+    DepthwiseConv: ``positions * KH*KW*C_in*mult``; SeparableConv: depthwise plus pointwise,
+    ``positions * (KH*KW*C_in*mult + C_in*mult*C_out)``; transposed conv: ``input positions
+    * KH*KW*C_in*C_out`` (each input pixel paints a window); Dense: ``D_in*D_out`` (per
+    position, if applied to a sequence or image). Nested models are summed.
+    """
+    if isinstance(layer, keras.Model):
+        return count_macs(layer)
+    if isinstance(layer, SpatialTransformer):
+        return count_macs(layer.localization)
+    if isinstance(layer, _TRANSPOSED):
+        return math.prod(layer.input.shape[1:-1]) * math.prod(layer.kernel.shape)
+    if isinstance(layer, _SEPARABLE):
+        per_position = math.prod(layer.depthwise_kernel.shape) + math.prod(layer.pointwise_kernel.shape)
+        return math.prod(layer.output.shape[1:-1]) * per_position
+    if isinstance(layer, _PER_OUTPUT):  # one kernel application per output position
+        return math.prod(layer.output.shape[1:-1]) * math.prod(layer.kernel.shape)
+    return 0
+
+
+def count_macs(model: keras.Model) -> int:
+    """Multiply-accumulate operations for one example through the conv and dense layers
+    (roughly half the FLOPs): the sum of :func:`layer_macs` over the model's layers.
+    Pooling, activations, batch norm and biases are not counted.
+
+    Conv2D: ``OH*OW*KH*KW*C_in*C_out``; DepthwiseConv2D: ``OH*OW*KH*KW*C_in*mult``;
+    SeparableConv2D: depthwise + ``OH*OW*C_in*mult*C_out``; Conv2DTranspose:
+    ``H_in*W_in*KH*KW*C_in*C_out``; Conv1D: ``L_out*K*C_in*C_out``; Dense: ``D_in*D_out``.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"count_macs expects a keras.Model; got {type(model).__name__}")
+    return int(sum(layer_macs(layer) for layer in model.layers))
+
+
+def weight_depth(model: keras.Model) -> int:
+    """Number of layers with weights that multiply (conv, depthwise, separable, dense) on
+    the longest path from the input to the output; shortcuts and parallel branches do
+    not add to it. VGG16 -> 16 (13 conv + 3 dense), ResNet50 -> 50."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"weight_depth expects a keras.Model; got {type(model).__name__}")
+    if isinstance(model, keras.Sequential):
+        return sum(_own_depth(layer) for layer in model.layers)
+    memo: dict[int, int] = {}
+
+    def depth(layer) -> int:
+        if id(layer) not in memo:
+            parents = compat.inbound_layers(layer)
+            memo[id(layer)] = max((depth(p) for p in parents), default=0) + _own_depth(layer)
+        return memo[id(layer)]
+
+    return max(depth(layer) for layer in model.layers)
+
+
+def _own_depth(layer) -> int:
+    if isinstance(layer, keras.Model):
+        return weight_depth(layer)
+    return int(layer_macs(layer) > 0)
+
+
+# --------------------------------------------------------------------------- the classics
+
 
 KERAS_DOCS = "Keras Applications documentation (ImageNet validation, single centre crop)"
 
@@ -94,37 +176,11 @@ class ArchitectureCost:
         return 2 * self.macs
 
 
-def weight_depth(model: keras.Model) -> int:
-    """Number of layers with weights that multiply (conv, depthwise, separable, dense) on
-    the longest path from the input to the output; shortcuts and parallel branches do
-    not add to it. VGG16 -> 16 (13 conv + 3 dense), ResNet50 -> 50."""
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"weight_depth expects a keras.Model; got {type(model).__name__}")
-    if isinstance(model, keras.Sequential):
-        return sum(_own_depth(layer) for layer in model.layers)
-    memo: dict[int, int] = {}
-
-    def depth(layer) -> int:
-        if id(layer) not in memo:
-            # Keras 3 keeps the graph in each layer's inbound nodes (no public accessor)
-            parents = [p.operation for node in layer._inbound_nodes for p in node.parent_nodes]
-            memo[id(layer)] = max((depth(p) for p in parents), default=0) + _own_depth(layer)
-        return memo[id(layer)]
-
-    return max(depth(layer) for layer in model.layers)
-
-
-def _own_depth(layer) -> int:
-    if isinstance(layer, keras.Model):
-        return weight_depth(layer)
-    return int(layer_macs(layer) > 0)
-
-
 def architecture_costs(names: Sequence[str] | None = None,
                        input_shape: tuple[int, int, int] | None = None,
                        num_classes: int | None = None) -> list[ArchitectureCost]:
     """Build each named network (see :data:`ARCHITECTURES`) without initialising its
-    weights and count its parameters, MACs (:func:`~cnncourse.keras.models.count_macs`)
+    weights and count its parameters, MACs (:func:`count_macs`)
     and :func:`weight_depth`.
 
     input_shape: ``(H, W, C)`` for all of them, or None for each one's native size
@@ -156,7 +212,7 @@ def architecture_costs(names: Sequence[str] | None = None,
 @contextmanager
 def shapes_only():
     """Build models whose weights have shapes but no values: fast and free of memory,
-    enough for ``count_params``, :func:`~cnncourse.keras.models.count_macs` and
+    enough for ``count_params``, :func:`count_macs` and
     :func:`weight_depth`, but such a model cannot be called or trained.
 
     >>> with shapes_only():
@@ -167,15 +223,12 @@ def shapes_only():
     Inside ``StatelessScope(initialize_variables=False)`` new variables are only queued
     for initialisation; Keras would fill them in at the exit of the next stateless scope
     (which it opens internally, e.g. to infer output shapes), so we take our variables
-    off that queue again. ``global_state`` is Keras-internal: no public API does this.
+    off that queue again (no public API does this: see :mod:`cnncourse.keras.compat`).
     """
-    from keras.src.backend.common import global_state
-
-    key = "uninitialized_variables"
-    queued = list(global_state.get_global_attribute(key) or [])
+    queued = compat.uninitialized_variables()
     try:
         with keras.StatelessScope(initialize_variables=False):
             yield
     finally:
-        global_state.set_global_attribute(key, queued)
+        compat.set_uninitialized_variables(queued)
 

@@ -17,9 +17,11 @@ import numpy as np
 
 from ..common import positive_int
 from ..nn import Sequential
+from . import compat
 from ._tf import keras, tf
 
 layers = keras.layers
+ops = keras.ops
 _CONV_TYPES = (layers.Conv2D, layers.SeparableConv2D, layers.DepthwiseConv2D)
 
 
@@ -82,8 +84,7 @@ def _class_indices(class_index, n: int, num_classes: int, predicted) -> np.ndarr
 
 
 def _output_layer(model):
-    history = getattr(model.outputs[0], "_keras_history", None)
-    return history[0] if history is not None else model.layers[-1]
+    return compat.output_layer_of(model.outputs[0]) or model.layers[-1]
 
 
 def _ends_in_softmax(layer) -> bool:
@@ -93,25 +94,43 @@ def _ends_in_softmax(layer) -> bool:
 
 def _scorer(model, extra=()):
     """A function ``x -> (*extra outputs, class scores (N, K))`` whose scores are the
-    logits when the model ends in a softmax (else the model's outputs)."""
+    logits when the model ends in a softmax (else the model's outputs).
+
+    Neither the model nor any of its layers is changed, not even for a moment: the
+    logits of a layer with a built-in softmax are computed beside it (:func:`_logits`)."""
     last = _output_layer(model)
     if isinstance(last, layers.Activation) and _ends_in_softmax(last):
         return _probe(model, [*extra, last.input])
     if not _ends_in_softmax(last):
         return _probe(model, [*extra, model.outputs[0]])
     probe = _probe(model, [*extra, last.input])
+    logits = _logits(last)
 
     def scores(x):
         *maps, h = probe(x)
-        activation = last.activation
-        last.activation = keras.activations.linear  # the same layer, softmax left out
-        try:
-            z = last(h, training=False)
-        finally:
-            last.activation = activation
-        return (*maps, z)
+        return (*maps, logits(h))
 
     return scores
+
+
+def _logits(layer):
+    """``h -> layer(h)`` without the layer's activation, computed from the layer's weights
+    (the layer itself is left alone, so this is safe while other threads use it).
+
+    Dense: ``h @ kernel + bias`` in the layer's compute dtype, the very operations of
+    ``Dense.call``. Any other layer: a twin built from its config with a linear
+    activation and a copy of its current weights."""
+    if type(layer) is layers.Dense and getattr(layer, "quantization_mode", None) is None:
+        def dense(h):
+            dtype = layer.compute_dtype
+            z = ops.matmul(ops.cast(h, dtype), ops.cast(layer.kernel, dtype))
+            return z if layer.bias is None else ops.add(z, ops.cast(layer.bias, dtype))
+
+        return dense
+    twin = type(layer).from_config({**layer.get_config(), "activation": "linear"})
+    twin.build(layer.input.shape)
+    twin.set_weights(layer.get_weights())
+    return lambda h: twin(h, training=False)
 
 
 def _probe(model, outputs):

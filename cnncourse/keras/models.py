@@ -8,12 +8,11 @@ Blocks take a Keras tensor and return one (functional API), so they compose:
 >>> x = residual_block(x, 32, stride=2)         # projection shortcut
 
 Every classifier ends in ``Dense(num_classes, softmax)``; under a mixed-precision policy
-that last layer computes in float32 so the probabilities stay accurate.
+that last layer computes in float32 so the probabilities stay accurate. What a model
+costs (parameters, multiply-adds, depth) is counted in :mod:`cnncourse.keras.costs`.
 """
 
 from __future__ import annotations
-
-import math
 
 from ._tf import keras
 from .layers import SpatialTransformer
@@ -36,11 +35,13 @@ def _classifier_head(x, num_classes: int, name: str = "predictions"):
 def _softmax_dense(num_classes: int, name: str = "predictions"):
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an int >= 2; got {num_classes!r}")
-    return layers.Dense(num_classes, activation="softmax", dtype=_output_dtype(), name=name)
+    return layers.Dense(num_classes, activation="softmax", dtype=output_dtype(), name=name)
 
 
-def _output_dtype():
-    """float32 under a mixed policy (softmax in float16 loses too much), else the policy."""
+def output_dtype() -> str | None:
+    """The ``dtype`` for a model's output layer: ``"float32"`` under a mixed-precision
+    global policy (a softmax in float16 loses too much), else None (the policy's own).
+    Every model here builds its last layer with it; so does a new head made elsewhere."""
     policy = keras.mixed_precision.global_policy()
     return "float32" if policy.compute_dtype in ("float16", "bfloat16") else None
 
@@ -315,6 +316,31 @@ def small_mobilenet(input_shape=(32, 32, 3), num_classes: int = 10, filters=(64,
     return keras.Model(inputs, _classifier_head(x, num_classes), name=name)
 
 
+def shapes_cnn(input_shape=(32, 32, 3), num_classes: int = 6,
+               name: str = "shapes_cnn") -> keras.Sequential:
+    """The architecture of the pretrained shapes network
+    (:func:`~cnncourse.keras.pretrained.load_pretrained`): 60,902 parameters with 6 classes.
+
+    Four 3x3 'same' Conv2D + ReLU layers with 16, 32, 64, 64 filters, 2x2 max pooling
+    after the first three, global average pooling (the 64 "features"), then
+    Dense(num_classes, softmax). Input ``(N, H, W, C)``, output ``(N, num_classes)``.
+    """
+    input_shape = _input_shape(input_shape)
+    if not isinstance(num_classes, int) or num_classes < 2:  # before anything is built
+        raise ValueError(f"num_classes must be an int >= 2; got {num_classes!r}")
+    convs = []
+    for i, f in enumerate((16, 32, 64, 64)):
+        convs.append(layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i + 1}"))
+        if i < 3:
+            convs.append(layers.MaxPooling2D(2, name=f"pool{i + 1}"))
+    # A layer's initialisers draw their seeds when it is created: create the layers in
+    # model order, so that a seeded build always starts from the same weights.
+    return keras.Sequential([
+        keras.Input(input_shape, name="image"), *convs,
+        layers.GlobalAveragePooling2D(name="features"), _softmax_dense(num_classes),
+    ], name=name)
+
+
 # --------------------------------------------------------------------------- beyond
 
 
@@ -353,7 +379,7 @@ def fcn_segmenter(input_shape=(32, 32, 3), num_classes: int = 7, filters=(16, 32
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an int >= 2; got {num_classes!r}")
     outputs = layers.Conv2D(num_classes, 1, activation="softmax",
-                            dtype=_output_dtype(), name="pixel_classes")(x)
+                            dtype=output_dtype(), name="pixel_classes")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -372,7 +398,7 @@ def box_regressor(input_shape=(32, 32, 3), num_classes: int = 6,
         x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(64, activation="relu", name="shared")(x)
-    box = layers.Dense(4, activation="sigmoid", dtype=_output_dtype(), name="box")(x)
+    box = layers.Dense(4, activation="sigmoid", dtype=output_dtype(), name="box")(x)
     return keras.Model(inputs, {"class": _classifier_head(x, num_classes, "class"), "box": box},
                        name=name)
 
@@ -402,50 +428,3 @@ def stn_classifier(input_shape=(28, 28, 1), num_classes: int = 10,
     x = SpatialTransformer(name="stn")(inputs)
     body = seed_cnn(input_shape, num_classes, name="classifier")
     return keras.Model(inputs, body(x), name=name)
-
-
-# --------------------------------------------------------------------------- cost
-
-
-_PER_OUTPUT = (layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.DepthwiseConv1D,
-               layers.DepthwiseConv2D, layers.Dense)
-_SEPARABLE = (layers.SeparableConv1D, layers.SeparableConv2D)
-_TRANSPOSED = (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)
-
-
-def layer_macs(layer) -> int:
-    """Multiply-accumulate operations of one built layer for one example (0 for layers
-    without a kernel: pooling, activations, batch norm, add, concatenate ...).
-
-    Conv (1D/2D/3D): ``output positions * KH*KW*C_in*C_out`` (e.g. ``OH*OW*KH*KW*C_in*C_out``);
-    DepthwiseConv: ``positions * KH*KW*C_in*mult``; SeparableConv: depthwise plus pointwise,
-    ``positions * (KH*KW*C_in*mult + C_in*mult*C_out)``; transposed conv: ``input positions
-    * KH*KW*C_in*C_out`` (each input pixel paints a window); Dense: ``D_in*D_out`` (per
-    position, if applied to a sequence or image). Nested models are summed.
-    """
-    if isinstance(layer, keras.Model):
-        return count_macs(layer)
-    if isinstance(layer, SpatialTransformer):
-        return count_macs(layer.localization)
-    if isinstance(layer, _TRANSPOSED):
-        return math.prod(layer.input.shape[1:-1]) * math.prod(layer.kernel.shape)
-    if isinstance(layer, _SEPARABLE):
-        per_position = math.prod(layer.depthwise_kernel.shape) + math.prod(layer.pointwise_kernel.shape)
-        return math.prod(layer.output.shape[1:-1]) * per_position
-    if isinstance(layer, _PER_OUTPUT):  # one kernel application per output position
-        return math.prod(layer.output.shape[1:-1]) * math.prod(layer.kernel.shape)
-    return 0
-
-
-def count_macs(model: keras.Model) -> int:
-    """Multiply-accumulate operations for one example through the conv and dense layers
-    (roughly half the FLOPs): the sum of :func:`layer_macs` over the model's layers.
-    Pooling, activations, batch norm and biases are not counted.
-
-    Conv2D: ``OH*OW*KH*KW*C_in*C_out``; DepthwiseConv2D: ``OH*OW*KH*KW*C_in*mult``;
-    SeparableConv2D: depthwise + ``OH*OW*C_in*mult*C_out``; Conv2DTranspose:
-    ``H_in*W_in*KH*KW*C_in*C_out``; Conv1D: ``L_out*K*C_in*C_out``; Dense: ``D_in*D_out``.
-    """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"count_macs expects a keras.Model; got {type(model).__name__}")
-    return int(sum(layer_macs(layer) for layer in model.layers))

@@ -5,7 +5,8 @@ ImageNet models of ``keras.applications`` for when there is a network.
 >>> model = load_pretrained(num_classes=5)       # new head for a new task, to fine-tune
 >>> model = imagenet_model("MobileNetV2")        # downloads ImageNet weights once
 
-The weights file ``cnncourse/assets/shapes_cnn.npz`` is made by
+The architecture is :func:`cnncourse.keras.models.shapes_cnn` (also reachable here as
+``pretrained.shapes_cnn``). The weights file ``cnncourse/assets/shapes_cnn.npz`` is made by
 ``scripts/train_pretrained.py`` (rerun it to rebuild the file; it is deterministic on a
 given machine). It holds the weight arrays in Keras order plus the recipe that made them.
 """
@@ -20,6 +21,7 @@ import numpy as np
 
 from ..common import keras_cache_dir
 from ._tf import keras
+from .models import output_dtype, shapes_cnn
 
 layers = keras.layers
 
@@ -28,28 +30,6 @@ ASSET = Path(__file__).resolve().parent.parent / "assets" / "shapes_cnn.npz"
 
 class PretrainedUnavailableError(RuntimeError):
     """Pretrained weights that need a download could not be fetched (offline)."""
-
-
-def shapes_cnn(input_shape=(32, 32, 3), num_classes: int = 6,
-               name: str = "shapes_cnn") -> keras.Sequential:
-    """The pretrained network's architecture (60,902 parameters with 6 classes).
-
-    Four 3x3 'same' Conv2D + ReLU layers with 16, 32, 64, 64 filters, 2x2 max pooling
-    after the first three, global average pooling (the 64 "features"), then
-    Dense(num_classes, softmax). Input ``(N, H, W, C)``, output ``(N, num_classes)``.
-    """
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an int >= 2; got {num_classes!r}")
-    convs = []
-    for i, f in enumerate((16, 32, 64, 64)):
-        convs.append(layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{i + 1}"))
-        if i < 3:
-            convs.append(layers.MaxPooling2D(2, name=f"pool{i + 1}"))
-    return keras.Sequential([
-        keras.Input(tuple(input_shape), name="image"), *convs,
-        layers.GlobalAveragePooling2D(name="features"),
-        layers.Dense(num_classes, activation="softmax", name="predictions"),
-    ], name=name)
 
 
 def save_pretrained(model: keras.Model, info: dict, path=ASSET) -> Path:
@@ -90,7 +70,8 @@ def load_pretrained(num_classes: int | None = None, freeze: bool = False, seed: 
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2 or None; got {num_classes!r}")
         body = model.layers[:-1]
-        head = layers.Dense(num_classes, activation="softmax", name="new_predictions",
+        head = layers.Dense(num_classes, activation="softmax", dtype=output_dtype(),
+                            name="new_predictions",
                             kernel_initializer=keras.initializers.GlorotUniform(seed))
         model = keras.Sequential([keras.Input(tuple(info["input_shape"]), name="image"),
                                   *body, head], name="shapes_cnn_finetune")

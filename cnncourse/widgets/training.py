@@ -78,7 +78,7 @@ class TrainingMonitor(FigureExplorer):
     def keras_callback(self):
         """A ``keras.callbacks.Callback`` that forwards Keras' events to this monitor
         (imports TensorFlow, which ``import cnncourse.widgets`` alone does not)."""
-        from ..keras.train import LiveCurves
+        from ..keras.training import LiveCurves
 
         return LiveCurves(self)
 

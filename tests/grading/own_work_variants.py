@@ -355,14 +355,14 @@ def seed_cnn_params(size=28, channels=1, num_classes=10):
 def build_model(input_shape=(28, 28, 1), num_classes=10):
     return seed_cnn(input_shape, num_classes=num_classes)
 ''', "cnncourse.keras.models.seed_cnn"),
-        # a re-export (cnncourse.keras.train is the function here)
+        # the package re-exports the function under its module's old name
         "fit": ('''from cnncourse.keras import train as course_train
 
 
 def train_model(model, x, y, x_val, y_val, epochs=3, seed=0):
     return course_train(model, (x, y), (x_val, y_val), epochs=epochs, batch_size=32,
                         seed=seed, mixed_precision=None)
-''', "cnncourse.keras.train.train"),
+''', "cnncourse.keras.training.train"),
         # a method of an object the grader cannot trace
         "predict": ('''def predict_classes(model, x):
     return np.asarray(model.predict(x, verbose=0)).argmax(axis=1)
@@ -390,7 +390,7 @@ def dropout_backward(dout, mask):
     },
     "10_architectures": {
         "conv": ('''from cnncourse.keras._tf import keras
-from cnncourse.keras.models import count_macs
+from cnncourse.keras.costs import count_macs
 
 
 def conv_output(n, k, stride=1, padding=0):
@@ -426,12 +426,12 @@ def separable_cost(h, w, c_in, c_out, k):
 def separable_saving(h, w, c_in, c_out, k):
     return h * w * k * k * c_in * c_out / separable_cost(h, w, c_in, c_out, k)[1]
 ''', "keras."),
-        "model": ('''from cnncourse.keras import models as M
+        "model": ('''from cnncourse.keras import costs as C, models as M
 
 
 def seed_cnn_macs(size=28):
-    return M.count_macs(M.seed_cnn((size, size, 1)))
-''', "cnncourse.keras.models."),
+    return C.count_macs(M.seed_cnn((size, size, 1)))
+''', "cnncourse.keras."),
     },
     "11_transfer_learning": {
         "count": ('''from keras.src.utils.summary_utils import count_params
@@ -447,14 +447,14 @@ def count_trainable(model):
 def transfer_model(num_classes):
     return pretrained.load_pretrained(num_classes=num_classes, freeze=True, seed=0)
 ''', "cnncourse.keras.pretrained.load_pretrained"),
-        "tune": ('''from cnncourse.keras.train import train as course_train
+        "tune": ('''from cnncourse.keras.training import train as course_train
 
 
 def fine_tune(model, x, y, lr=1e-2, epochs=30, seed=0):
     course_train(model, (x, y), epochs=epochs, batch_size=10, learning_rate=lr, seed=seed,
                  mixed_precision=None)
     return model
-''', "cnncourse.keras.train.train"),
+''', "cnncourse.keras.training.train"),
     },
 }
 

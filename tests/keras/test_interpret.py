@@ -164,6 +164,66 @@ def test_grad_cam_works_on_a_functional_model():
                                atol=1e-6)
 
 
+# --------------------------------------------------------------------------- logits
+
+
+def _softmax_models():
+    """The model types the explainers meet, each ending in a layer with a built-in softmax,
+    and each one's logits twin: the same layers and weights, that last layer linear."""
+    keras.utils.set_random_seed(1)
+    out = {}
+    for kind in ("sequential", "functional", "einsum"):
+        conv = layers.Conv2D(4, 3, activation="tanh", name="c1")
+        if kind == "einsum":  # not a Dense: its logits come from a linear twin of the layer
+            last = layers.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c",
+                                      activation="softmax")
+        else:
+            last = layers.Dense(3, activation="softmax")
+        if kind == "sequential":
+            model = keras.Sequential([keras.Input((6, 6, 2)), conv,
+                                      layers.GlobalAveragePooling2D(), last])
+        else:
+            inp = keras.Input((6, 6, 2))
+            model = keras.Model(inp, last(layers.GlobalAveragePooling2D()(conv(inp))))
+        twin = keras.Sequential([keras.Input((6, 6, 2)),
+                                 *(type(layer).from_config(layer.get_config())
+                                   for layer in model.layers[:-1]
+                                   if not isinstance(layer, layers.InputLayer)),
+                                 type(last).from_config({**last.get_config(),
+                                                         "activation": "linear"})])
+        twin.set_weights(model.get_weights())
+        out[kind] = (model, twin)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional", "einsum"])
+def test_logits_without_touching_the_model(kind, monkeypatch):
+    """The scores are the logits, as from a model without the softmax, and the model is
+    not changed, not even for a moment: switching the last layer's activation raises."""
+    model, twin = _softmax_models()[kind]
+    last = model.layers[-1]
+    cls = type(last)
+
+    def watched(self, name, value):
+        if self is last and name == "activation":
+            raise AssertionError("the explainer switched a live layer's activation")
+        super(cls, self).__setattr__(name, value)
+
+    monkeypatch.setattr(cls, "__setattr__", watched)
+    config, weights = last.get_config(), [w.copy() for w in last.get_weights()]
+    activation = last.activation
+    x = np.random.default_rng(4).normal(size=(3, 6, 6, 2)).astype(np.float32)
+    for c in (None, 2):
+        np.testing.assert_allclose(interpret.saliency_map(model, x, c),
+                                   interpret.saliency_map(twin, x, c), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(interpret.grad_cam(model, x, "c1", c),
+                                   interpret.grad_cam(twin, x, "c1", c), rtol=1e-6, atol=1e-7)
+    assert last.activation is activation and last.get_config() == config
+    for before, after in zip(weights, last.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    np.testing.assert_allclose(np.asarray(model(x)).sum(axis=1), 1.0, rtol=1e-5)  # still softmax
+
+
 # --------------------------------------------------------------------------- occlusion
 
 

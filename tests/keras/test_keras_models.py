@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 keras_mod = pytest.importorskip("cnncourse.keras")
+from cnncourse.keras import costs as C  # noqa: E402
 from cnncourse.keras import models as M  # noqa: E402
 from cnncourse.keras._tf import keras  # noqa: E402
 
@@ -187,7 +188,7 @@ def test_stn_classifier_saves_and_loads(tmp_path):
 
 def test_count_macs_seed_cnn():
     # conv1 26*26*9*32, conv2 11*11*9*32*64, conv3 3*3*9*64*64, dense 576*64, out 64*10
-    assert M.count_macs(M.seed_cnn()) == 194688 + 2230272 + 331776 + 36864 + 640
+    assert C.count_macs(M.seed_cnn()) == 194688 + 2230272 + 331776 + 36864 + 640
 
 
 @pytest.mark.parametrize("call, match", [
@@ -220,7 +221,7 @@ def test_alexnet_params_and_shapes():
     assert tuple(model.outputs[0].shape[1:]) == (1000,)
     # MACs: 55*55*11*11*3*96 + 27*27*25*96*256 + 13*13*9*(256*384 + 384*384 + 384*256)
     # + 9216*4096 + 4096*4096 + 4096*1000
-    assert M.count_macs(model) == (105415200 + 447897600 + 169 * 9 * 344064
+    assert C.count_macs(model) == (105415200 + 447897600 + 169 * 9 * 344064
                                    + 37748736 + 16777216 + 4096000) == 1135256096
 
 
@@ -243,8 +244,8 @@ def test_layer_macs_separable_depthwise_and_pooling():
     pool = keras.layers.MaxPooling2D(2)
     model = keras.Model(inputs, [sep(inputs), pool(dw(inputs))])
     # separable, output 4x4: depthwise 16*3*3*4 = 576 + pointwise 16*4*6 = 384
-    assert M.layer_macs(sep) == 576 + 384 == 960
+    assert C.layer_macs(sep) == 576 + 384 == 960
     # depthwise with multiplier 2, output 8x8: 64*3*3*4*2 = 4,608; pooling costs nothing
-    assert M.layer_macs(dw) == 4608
-    assert M.layer_macs(pool) == 0
-    assert M.count_macs(model) == 960 + 4608
+    assert C.layer_macs(dw) == 4608
+    assert C.layer_macs(pool) == 0
+    assert C.count_macs(model) == 960 + 4608

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("cnncourse.keras")
 from cnncourse.data import EXTRA_SHAPES, SHAPE_NAMES, make_shapes
-from cnncourse.keras import pretrained
+from cnncourse.keras import models, pretrained
 from cnncourse.keras._tf import keras
 
 
@@ -24,6 +24,51 @@ def test_pretrained_classifies_fresh_shapes():
     test = make_shapes(300, seed=7)  # the training images used seed 0
     accuracy = np.mean(np.argmax(model.predict(test.x, verbose=0), axis=1) == test.y)
     assert accuracy > 0.95
+
+
+def _as_first_shipped(num_classes=6):
+    """The architecture the asset was trained with, spelt out: plain Keras layers, no
+    output dtype (the float32 policy's own)."""
+    layers = keras.layers
+    convs = []
+    for i, f in enumerate((16, 32, 64, 64)):
+        convs.append(layers.Conv2D(f, 3, padding="same", activation="relu"))
+        if i < 3:
+            convs.append(layers.MaxPooling2D(2))
+    return keras.Sequential([keras.Input((32, 32, 3)), *convs, layers.GlobalAveragePooling2D(),
+                             layers.Dense(num_classes, activation="softmax")])
+
+
+def test_architecture_lives_in_models_and_predicts_as_shipped():
+    assert pretrained.shapes_cnn is models.shapes_cnn
+    model = pretrained.load_pretrained()
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D",
+        "GlobalAveragePooling2D", "Dense"]
+    reference = _as_first_shipped()
+    reference.set_weights(model.get_weights())
+    x = make_shapes(64, seed=5).x
+    np.testing.assert_array_equal(np.asarray(model(x, training=False)),
+                                  np.asarray(reference(x, training=False)))
+    with pytest.raises(ValueError, match="num_classes must be an int >= 2; got 1"):
+        models.shapes_cnn(num_classes=1)
+
+
+def test_mixed_precision_keeps_the_output_in_float32():
+    x = make_shapes(64, seed=5).x
+    expected = np.asarray(pretrained.load_pretrained()(x, training=False))
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = pretrained.load_pretrained()
+        head = pretrained.load_pretrained(num_classes=4).layers[-1]
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert model.layers[0].compute_dtype == "float16"
+    assert model.layers[-1].compute_dtype == "float32" and head.compute_dtype == "float32"
+    probs = np.asarray(model(x, training=False))
+    assert probs.dtype == np.float32
+    np.testing.assert_allclose(probs, expected, atol=2e-2)
+    assert np.mean(probs.argmax(1) == expected.argmax(1)) >= 0.95
 
 
 def test_new_head_and_freezing():

@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("cnncourse.keras")
+import cnncourse.keras
 from cnncourse.keras import seed_cnn
-from cnncourse.keras import train as T
+from cnncourse.keras import training as T_MOD
 from cnncourse.keras._tf import keras, tf
-
-T_MOD = sys.modules["cnncourse.keras.train"]
 
 
 def _toy(n=96, seed=0):
@@ -278,5 +277,11 @@ def test_quiet_import_determinism_and_mirrored_strategy_in_a_fresh_process():
     assert noise == [], noise[:5]
 
 
-def test_train_function_is_exported():
-    assert T is T_MOD.train
+def test_train_function_is_exported_and_its_module_reachable():
+    """``cnncourse.keras.train`` is the function; its module is ``cnncourse.keras.training``,
+    and every name in it can be reached through the dotted path."""
+    assert cnncourse.keras.train is cnncourse.keras.training.train
+    assert cnncourse.keras.training.augmentation is cnncourse.keras.augmentation
+    assert callable(cnncourse.keras.training.augmentation)
+    assert cnncourse.keras.training.__name__ == "cnncourse.keras.training"
+    assert cnncourse.keras.train.__module__ == "cnncourse.keras.training"

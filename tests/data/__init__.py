@@ -1,0 +1,1 @@
+"""Tests of cnncourse.data, one file per module; the network is blocked (conftest.py)."""
