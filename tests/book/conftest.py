@@ -11,12 +11,37 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 CHAPTERS = BOOK / "chapters"
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = bool(os.environ.get("CI"))
+
+
+def _toc_files(entries):
+    for entry in entries:
+        if "file" in entry:
+            yield entry["file"]
+        for key in ("chapters", "sections", "parts"):
+            yield from _toc_files(entry.get(key, []))
+
+
+def toc() -> dict:
+    """``book/_toc.yml``, parsed."""
+    return yaml.safe_load((BOOK / "_toc.yml").read_text())
+
+
+def toc_files() -> list[str]:
+    """Every file the table of contents lists, in order, without suffix (``chapters/02_convolution``)."""
+    return list(_toc_files(toc().get("parts", [])))
+
+
+def toc_chapters() -> list[str]:
+    """The chapter notebooks' names in book order (``02_convolution``), read from ``_toc.yml``:
+    the table of contents is the one list of chapters."""
+    return [f.removeprefix("chapters/") for f in toc_files() if f.startswith("chapters/")]
 
 
 def built_html() -> Path:
