@@ -183,6 +183,7 @@ def cmd_grade(args) -> int:
         return 2
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     from .grading.sandbox import SandboxUnavailable, problem
+    from .grading.status import Status
 
     if args.sandbox == "auto" and (why := problem()):
         print(f"cnncourse grade: no sandbox ({why}); grading UNPROTECTED", file=sys.stderr)
@@ -193,7 +194,7 @@ def cmd_grade(args) -> int:
         print(f"cnncourse grade: {exc}. Nothing was graded.", file=sys.stderr)
         return 2
     total = results[0].max_score
-    graded = sum(r.status == "graded" for r in results)
+    graded = sum(r.status == Status.GRADED for r in results)
     mean = sum(r.score for r in results) / len(results)
     print(f"{len(results)} submissions ({graded} graded, {len(results) - graded} not); "
           f"mean {mean:.2f} / {total:g}; sandbox: {results[0].sandbox}")
@@ -203,10 +204,11 @@ def cmd_grade(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .grading.grade import GRADED, grade_notebook, load_source, source_from_notebook
+    from .grading.grade import grade_notebook, load_source, source_from_notebook
     from .grading.notebook_format import NotebookError
     from .grading.report import summary_text
     from .grading.runner import Limits
+    from .grading.status import Status
 
     source = args.source or args.notebook
     try:
@@ -218,7 +220,7 @@ def cmd_check(args) -> int:
                     threads=os.cpu_count() or 1)
     result = grade_notebook(source, args.notebook, args.notebook.stem, limits, source=nb)
     print(summary_text(result))
-    if result.status != GRADED:
+    if result.status != Status.GRADED:
         return 2
     has_hidden = any(t.hidden for t in result.tests)
     if not has_hidden:

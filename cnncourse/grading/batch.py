@@ -24,11 +24,12 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from .assemble import build_plan
-from .grade import GRADER_ERROR, SubmissionResult, failed_result, load_source
-from .release import write_text
+from .atomic import write_text
+from .grade import SubmissionResult, failed_result, load_source
 from .report import write_gradebook, write_student_reports
 from .runner import Limits
 from .sandbox import resolve_mode
+from .status import Status
 from .submissions import Submission
 
 MARGIN_S = 60.0
@@ -142,7 +143,7 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
                 sub = submissions[i]
                 if sub.path is None:
                     reason = sub.notes[-1] if sub.notes else "no submission found"
-                    finish(i, failed_result(source, sub.student, None, "missing", reason,
+                    finish(i, failed_result(source, sub.student, None, Status.MISSING, reason,
                                             max_score, template))
                     continue
                 worker = worker or _Worker(workdir / f"worker-{lane_id}.log")
@@ -163,7 +164,7 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
                 if problem is not None:
                     worker.kill(Path(job["kernels"]))
                     worker = None
-                    result = failed_result(source, sub.student, str(sub.path), GRADER_ERROR,
+                    result = failed_result(source, sub.student, str(sub.path), Status.GRADER_ERROR,
                                            problem, max_score, template)
                     result.seconds = round(time.monotonic() - started, 2)
                 finish(i, result)
@@ -182,7 +183,7 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
         if logs.strip():  # the grader's own errors, for the instructor
             write_text(out_dir / "grader.log", logs)
     final = [r if r is not None else failed_result(source, s.student, str(s.path),
-                                                   GRADER_ERROR, "not graded", max_score,
+                                                   Status.GRADER_ERROR, "not graded", max_score,
                                                    template)
              for r, s in zip(results, submissions, strict=True)]
     write_gradebook(final, out_dir / "gradebook.csv", test_ids)

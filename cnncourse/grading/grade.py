@@ -28,11 +28,10 @@ from .notebook_format import (
     read_source,
     read_submission,
 )
-from .runner import DIED, ERROR, HUNG, NOT_RUN, TIMEOUT, Limits, Outcome, run_plan
+from .runner import Limits, Outcome, run_plan
 from .sandbox import resolve_mode
+from .status import Status
 
-GRADED, UNREADABLE, MISSING, GRADER_ERROR = "graded", "unreadable", "missing", "error"
-PASSED, PARTIAL, FAILED = "passed", "partial", "failed"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 STDERR_CHARS = 500  # of a test's stderr shown in its message
 FAILED_MARK = "\u2717"  # how the checks start a line about a part that failed
@@ -49,7 +48,7 @@ class TestResult:
     grade_id: str
     points: float
     max_points: float
-    status: str  # passed, partial, failed or not_run
+    status: Status  # passed, partial, failed or not_run
     message: str  # for the learner: what was expected, what came back
     hidden: bool = False  # the cell has hidden tests
     details: str = ""  # the short traceback of a public failure, shown folded below it
@@ -62,7 +61,7 @@ class SubmissionResult:
     student: str
     submission: str | None
     source: str
-    status: str  # graded, unreadable, missing or error
+    status: Status  # graded, unreadable, missing or error (GRADER_ERROR)
     score: float
     max_score: float
     tests: list[TestResult] = field(default_factory=list)
@@ -75,8 +74,8 @@ class SubmissionResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:
-        tests = [TestResult(**t) for t in data.get("tests", [])]
-        return cls(**{**data, "tests": tests})
+        tests = [TestResult(**{**t, "status": Status(t["status"])}) for t in data.get("tests", [])]
+        return cls(**{**data, "status": Status(data["status"]), "tests": tests})
 
 
 # --------------------------------------------------------------------------- scoring
@@ -174,55 +173,55 @@ def score_test(step, outcome: Outcome, limits: Limits) -> TestResult:
     hidden = step.has_hidden
     max_points = step.points
 
-    def result(points: float, status: str, message: str) -> TestResult:
+    def result(points: float, status: Status, message: str) -> TestResult:
         return TestResult(step.grade_id, points, max_points, status, message, hidden)
 
-    if outcome.status == NOT_RUN:
-        return result(0, NOT_RUN, outcome.reason or "not run")
-    if outcome.limit and outcome.status in (ERROR, DIED):
+    if outcome.status == Status.NOT_RUN:
+        return result(0, Status.NOT_RUN, outcome.reason or "not run")
+    if outcome.limit and outcome.status in (Status.ERROR, Status.DIED):
         where = " in the hidden tests" if outcome.hidden else ""
         ename = f" ({outcome.ename})" if outcome.ename else ""
-        return result(0, FAILED, f"{outcome.limit[0].upper()}{outcome.limit[1:]}{where} "
+        return result(0, Status.FAILED, f"{outcome.limit[0].upper()}{outcome.limit[1:]}{where} "
                                  f"while this test ran{ename}; the grader's sandbox stops "
                                  "code that uses that much")
-    if outcome.status == TIMEOUT:
+    if outcome.status == Status.TIMEOUT:
         where = " in the hidden tests" if outcome.hidden else ""
-        return result(0, FAILED, f"timed out{where} after {_limit(outcome, limits)} and was "
+        return result(0, Status.FAILED, f"timed out{where} after {_limit(outcome, limits)} and was "
                                  "interrupted (an endless loop, or far too slow?)")
-    if outcome.status == HUNG:
-        return result(0, FAILED, f"ran past {_limit(outcome, limits)} and did not stop when "
+    if outcome.status == Status.HUNG:
+        return result(0, Status.FAILED, f"ran past {_limit(outcome, limits)} and did not stop when "
                                  "interrupted; the kernel was restarted and the cells after "
                                  "it ran again without it")
-    if outcome.status == DIED:
-        return result(0, FAILED, "the kernel died while running this test (os._exit, a "
+    if outcome.status == Status.DIED:
+        return result(0, Status.FAILED, "the kernel died while running this test (os._exit, a "
                                  "crash in compiled code, or out of memory); the cells after "
                                  "it ran in a new kernel")
-    if outcome.status == ERROR:
+    if outcome.status == Status.ERROR:
         if outcome.hidden:
-            return result(0, FAILED, f"the public checks passed but the hidden tests failed "
+            return result(0, Status.FAILED, f"the public checks passed but the hidden tests failed "
                                      f"({outcome.ename}); test more cases yourself: other "
                                      "shapes, strides, padding, dtypes and edge values")
         notes, details = _learner_traceback(outcome.traceback, _error_text(outcome))
         message = _error_text(outcome) + (f"\n{notes}" if notes else "")
-        test = result(0, FAILED, _with_failed_parts(message, outcome))
+        test = result(0, Status.FAILED, _with_failed_parts(message, outcome))
         test.details = details
         return test
     # The test ran to its end: score it as nbgrader does (utils.determine_grade).
     warnings = "".join(f"\n({w})" for w in outcome.warnings)
     if outcome.stderr or outcome.hidden_stderr:
-        return result(0, FAILED, _stderr_message(outcome) + warnings)
+        return result(0, Status.FAILED, _stderr_message(outcome) + warnings)
     try:
         points, note = parse_points(outcome.value, max_points)
     except ValueError as exc:
-        return result(0, FAILED, f"this test is broken, not your answer: {exc}. nbgrader "
+        return result(0, Status.FAILED, f"this test is broken, not your answer: {exc}. nbgrader "
                                  "cannot grade a notebook with such a cell; it scores 0 here "
                                  "(please tell your instructor)" + warnings)
     if points == max_points:
-        return result(max_points, PASSED, "passed" + (f" ({note})" if note else "") + warnings)
+        return result(max_points, Status.PASSED, "passed" + (f" ({note})" if note else "") + warnings)
     if points == 0:
-        return result(0, FAILED, _with_failed_parts("none of the test's cases passed", outcome)
+        return result(0, Status.FAILED, _with_failed_parts("none of the test's cases passed", outcome)
                       + warnings)
-    return result(points, PARTIAL, _with_failed_parts(
+    return result(points, Status.PARTIAL, _with_failed_parts(
         f"partial credit: {points:g} of {max_points:g} points", outcome) + warnings)
 
 
@@ -230,21 +229,21 @@ def step_notes(plan: Plan, outcomes: list[Outcome], limits: Limits) -> list[str]
     """Notes about the learner's own cells and setup cells that did not run cleanly."""
     notes = []
     for step, outcome in zip(plan.steps, outcomes, strict=True):
-        if step.kind not in (SOLUTION, EXTRA, SETUP) or outcome.status in ("ok", NOT_RUN):
+        if step.kind not in (SOLUTION, EXTRA, SETUP) or outcome.status in (Status.OK, Status.NOT_RUN):
             continue
         who = step.label[0].upper() + step.label[1:]
-        if outcome.limit and outcome.status in (ERROR, DIED):
+        if outcome.limit and outcome.status in (Status.ERROR, Status.DIED):
             ename = f" ({outcome.ename})" if outcome.ename else ""
-            after = "; the notebook ran again without it" if outcome.status == DIED else ""
+            after = "; the notebook ran again without it" if outcome.status == Status.DIED else ""
             notes.append(f"{who}: {outcome.limit}{ename}{after}")
-        elif outcome.status == ERROR:
+        elif outcome.status == Status.ERROR:
             notes.append(f"{who} raised {_error_text(outcome)[:500]}")
-        elif outcome.status == TIMEOUT:
+        elif outcome.status == Status.TIMEOUT:
             notes.append(f"{who} ran past {_limit(outcome, limits)} and was interrupted")
-        elif outcome.status == HUNG:
+        elif outcome.status == Status.HUNG:
             notes.append(f"{who} ran past {_limit(outcome, limits)} and did not stop when "
                          "interrupted; the notebook ran again without it")
-        elif outcome.status == DIED:
+        elif outcome.status == Status.DIED:
             notes.append(f"{who} killed the kernel (os._exit, a crash in compiled code, or "
                          "out of memory); the notebook ran again without it")
     return notes
@@ -327,7 +326,7 @@ def copy_folder(folder: Path, notebook: Path, target: Path) -> list[str]:
 
 def failed_result(source_path, student, submission, status, reason, max_score, plan=None
                   ) -> SubmissionResult:
-    tests = [TestResult(s.grade_id, 0.0, s.points, NOT_RUN, f"not run: {reason}", s.has_hidden)
+    tests = [TestResult(s.grade_id, 0.0, s.points, Status.NOT_RUN, f"not run: {reason}", s.has_hidden)
              for s in (plan.tests if plan else [])]
     return SubmissionResult(student, submission, str(source_path), status, 0.0, max_score,
                             tests, [reason])
@@ -351,13 +350,13 @@ def grade_notebook(source_path, submission_path, student: str, limits: Limits | 
     max_score = sum(step.points for step in template.tests)
     sub = str(submission_path) if submission_path else None
     if submission_path is None:
-        return failed_result(source_path, student, None, MISSING, "no submission found",
+        return failed_result(source_path, student, None, Status.MISSING, "no submission found",
                              max_score, template)
     submission_path = Path(submission_path)
     try:
         data = read_submission(submission_path)
     except NotebookError as exc:
-        return failed_result(source_path, student, sub, UNREADABLE, str(exc), max_score,
+        return failed_result(source_path, student, sub, Status.UNREADABLE, str(exc), max_score,
                              template)
     plan = build_plan(nb, data)
     workdir = Path(tempfile.mkdtemp(prefix="cnncourse-grade-"))
@@ -373,5 +372,5 @@ def grade_notebook(source_path, submission_path, student: str, limits: Limits | 
     own_work.apply(plan, outcomes, tests)  # answers that call the reference score 0
     notes = notes + plan.notes + step_notes(plan, outcomes, limits) + run_notes
     score = round(sum(t.points for t in tests), 4)
-    return SubmissionResult(student, sub, str(source_path), GRADED, score, max_score, tests,
+    return SubmissionResult(student, sub, str(source_path), Status.GRADED, score, max_score, tests,
                             notes, round(time.monotonic() - started, 2), sandbox=mode)

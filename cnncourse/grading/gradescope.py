@@ -38,6 +38,8 @@ import traceback
 import zipfile
 from pathlib import Path
 
+from .atomic import write_bytes, write_text
+
 CONFIG = "autograder.json"
 LOCK = "lock.txt"
 COURSE = "course"
@@ -203,17 +205,7 @@ def build_autograder(source: Path, output: Path, **kwargs) -> list[str]:
     Keyword arguments as in :func:`autograder_files`.
     """
     files = autograder_files(source, **kwargs)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(zip_bytes(files))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(Path(output), zip_bytes(files))
     return sorted(files)
 
 
@@ -286,8 +278,9 @@ def grade_submission(root: Path, python: str | None = None) -> dict:
     instructors only).
     """
     from .assemble import build_plan
-    from .grade import GRADER_ERROR, MISSING, failed_result, load_source
+    from .grade import failed_result, load_source
     from .report import gradescope_json
+    from .status import Status
 
     started = time.monotonic()
     python = python or sys.executable
@@ -297,7 +290,7 @@ def grade_submission(root: Path, python: str | None = None) -> dict:
     nb, max_score = load_source(source)
     template = build_plan(nb, None)
 
-    def failure(status: str, reason: str, submission: Path | None = None) -> dict:
+    def failure(status: Status, reason: str, submission: Path | None = None) -> dict:
         result = failed_result(source, "submission", str(submission) if submission else None,
                                status, reason, max_score, template)
         result.seconds = time.monotonic() - started
@@ -306,11 +299,11 @@ def grade_submission(root: Path, python: str | None = None) -> dict:
 
     notebooks = _notebooks(submission_dir)
     if not notebooks:
-        return failure(MISSING, f"no notebook was submitted ({_uploaded(submission_dir)}); "
+        return failure(Status.MISSING, f"no notebook was submitted ({_uploaded(submission_dir)}); "
                                 f"upload your {source.name}")
     if len(notebooks) > 1:
         names = ", ".join(str(p.relative_to(submission_dir)) for p in notebooks)
-        return failure(MISSING, f"{len(notebooks)} notebooks were submitted ({names}); "
+        return failure(Status.MISSING, f"{len(notebooks)} notebooks were submitted ({names}); "
                                 f"upload only your {source.name}")
     notebook = notebooks[0]
     with tempfile.TemporaryDirectory(prefix="cnncourse-gradescope-") as tmp:
@@ -333,7 +326,7 @@ def grade_submission(root: Path, python: str | None = None) -> dict:
     else:
         last = [line for line in stderr.splitlines() if line.strip()]
         why = last[-1].strip()[:500] if last else f"cnncourse grade exited with code {code}"
-    return failure(GRADER_ERROR, f"the autograder could not grade this notebook: {why}. "
+    return failure(Status.GRADER_ERROR, f"the autograder could not grade this notebook: {why}. "
                                  "This is not a problem with your notebook: please tell "
                                  "your instructor.", notebook)
 
@@ -344,8 +337,9 @@ def run(root: Path, python: str | None = None) -> int:
     Returns 0 when the file was written (with a score of 0 and the reason when grading
     failed), 1 when even that was impossible.
     """
-    from .grade import GRADER_ERROR, SubmissionResult
+    from .grade import SubmissionResult
     from .report import gradescope_json
+    from .status import Status
 
     root = Path(root)
     results = root / "results" / "results.json"
@@ -355,13 +349,10 @@ def run(root: Path, python: str | None = None) -> int:
         traceback.print_exc(file=sys.stdout)
         reason = (f"the autograder failed before grading this notebook ({type(exc).__name__}). "
                   "This is not a problem with your notebook: please tell your instructor.")
-        data = gradescope_json(SubmissionResult("submission", None, "", GRADER_ERROR, 0.0, 0.0,
+        data = gradescope_json(SubmissionResult("submission", None, "", Status.GRADER_ERROR, 0.0, 0.0,
                                                 notes=[reason]))
     try:
-        results.parent.mkdir(parents=True, exist_ok=True)
-        tmp = results.with_name(results.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, results)
+        write_text(results, json.dumps(data, indent=1) + "\n")
     except OSError as exc:
         print(f"run_autograder: cannot write {results}: {exc}")
         return 1

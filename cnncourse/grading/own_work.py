@@ -73,7 +73,8 @@ HATCH_PATHS = ("importlib", "imp", "runpy", "pkgutil", "zipimport", "builtins", 
                "operator.attrgetter", "operator.methodcaller", "IPython.get_ipython",
                "IPython.core.getipython", "IPython.core.interactiveshell",
                "cnncourse.grading.tripwire", "cnncourse.grading.own_work",
-               "cnncourse.grading.injected", "types.FunctionType", "types.CodeType")
+               "cnncourse.grading.injected", "cnncourse.grading.kernel_side", "types.FunctionType",
+               "types.CodeType")
 # Magics whose argument is code (analysed as if written out), and magics that are harmless.
 CODE_LINE_MAGICS = {"time", "timeit"}
 CODE_CELL_MAGICS = {"time", "timeit", "capture"}
@@ -1249,8 +1250,8 @@ def parse_kernel_report(text: str | None) -> list[dict]:
 def apply(plan, outcomes, tests) -> None:
     """Zero the test results of every solution cell with a finding (static, or reported
     by the kernel), saying why. ``tests`` are the plan's test results, in order."""
-    from .grade import FAILED
     from .notebook_format import SOLUTION, TEST
+    from .status import Status
 
     rules = {s.grade_id: s for s in plan.steps if s.kind == SOLUTION and s.forbidden}
     messages: dict[str, list[str]] = {}
@@ -1272,10 +1273,10 @@ def apply(plan, outcomes, tests) -> None:
         found = messages.get(step.covers or "")
         if not found:
             continue
-        if result.status not in ("passed", "partial") and "OwnWorkError" not in result.message:
+        if result.status not in (Status.PASSED, Status.PARTIAL) and "OwnWorkError" not in result.message:
             found = [*found, "", result.message]  # it also failed for a reason of its own
         elif hasattr(result, "details"):
             result.details = ""  # the tripwire's own error, or a test the answer passed
         result.points = 0.0
-        result.status = FAILED
+        result.status = Status.FAILED
         result.message = "\n".join(found)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from .atomic import write_text
 from .notebook_format import (
     BEGIN_SOLUTION,
     DEFAULT_INSTRUCTION,
@@ -102,20 +101,6 @@ def release_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.execution_count = None
             cell.metadata.pop("execution", None)
     return out
-
-
-def write_text(path: Path, text: str) -> None:
-    """Atomic write: a temporary file in the same folder, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

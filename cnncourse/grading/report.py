@@ -14,8 +14,9 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from .grade import PASSED, SubmissionResult
-from .release import write_text
+from .atomic import write_text
+from .grade import SubmissionResult
+from .status import Status
 from .submissions import safe_name
 
 HIDDEN_FOOTNOTE = ("Tests marked 'with hidden tests' also ran tests you cannot see; their code and "
@@ -58,7 +59,7 @@ def gradescope_json(result: SubmissionResult) -> dict:
             "number": str(number),
             "score": test.points,
             "max_score": test.max_points,
-            "status": "passed" if test.status == PASSED else "failed",
+            "status": Status.PASSED if test.status == Status.PASSED else Status.FAILED,
             "output": feedback_text(test),
             "output_format": "text",
             "visibility": "visible",
@@ -89,11 +90,11 @@ def summary_text(result: SubmissionResult, tests: bool = True) -> str:
     lines += [f"note: {note}" for note in result.notes]
     if tests:
         for test in result.tests:
-            mark = {"passed": "PASS", "partial": "PART"}.get(test.status, "FAIL")
+            mark = {Status.PASSED: "PASS", Status.PARTIAL: "PART"}.get(test.status, "FAIL")
             hidden = " [hidden tests]" if test.hidden else ""
             lines.append(f"{mark} {test.grade_id}{hidden}: {_num(test.points)} / "
                          f"{_num(test.max_points)}")
-            if test.status != PASSED:
+            if test.status != Status.PASSED:
                 lines += ["    " + line for line in test.message.splitlines()]
                 if test.details:
                     lines.append("    traceback:")
@@ -118,7 +119,7 @@ def feedback_html(result: SubmissionResult) -> str:
     rows = []
     for test in result.tests:
         label = e(test.grade_id) + (" <small>(with hidden tests)</small>" if test.hidden else "")
-        message = "" if test.status == PASSED else f"<pre>{e(test.message)}</pre>"
+        message = "" if test.status == Status.PASSED else f"<pre>{e(test.message)}</pre>"
         if message and test.details:
             message += (f"<details><summary>Traceback</summary><pre>{e(test.details)}</pre>"
                         "</details>")

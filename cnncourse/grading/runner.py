@@ -28,12 +28,12 @@ from . import sandbox
 from .assemble import Plan, Step
 from .injected import after_test, forget, guard, preamble
 from .notebook_format import TEST
+from .status import Status
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 TRACEBACK_CHARS = 4000
 VALUE_CHARS = 2000
 
-OK, ERROR, TIMEOUT, DIED, HUNG, NOT_RUN = "ok", "error", "timeout", "died", "hung", "not_run"
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Limits:
 class Execution:
     """The kernel's answer to one piece of code."""
 
-    status: str  # ok, error, timeout or died
+    status: Status  # ok, error, timeout or died
     ename: str = ""
     evalue: str = ""
     traceback: str = ""
@@ -73,7 +73,7 @@ class Execution:
 class Outcome:
     """What happened to one step of the plan."""
 
-    status: str  # ok, error, timeout, died, hung or not_run
+    status: Status  # ok, error, timeout, died, hung or not_run
     ename: str = ""
     evalue: str = ""
     traceback: str = ""
@@ -217,21 +217,21 @@ class KernelSession:
         try:
             self.client.execute_cell(self._cell, 0, store_history=store_history)
         except DeadKernelError:
-            return Execution(DIED)
+            return Execution(Status.DIED)
         except Exception as exc:  # a broken channel: treat the kernel as lost, start anew
-            return Execution(DIED, type(exc).__name__, str(exc))
+            return Execution(Status.DIED, type(exc).__name__, str(exc))
         reply = self._reply
         if reply is None:  # nothing to run (blank code)
-            return Execution(OK)
+            return Execution(Status.OK)
         if "header" not in reply:  # nbclient's stand-in reply after a timeout
-            return Execution(TIMEOUT, stderr=self._stderr, stdout=self._stdout)
+            return Execution(Status.TIMEOUT, stderr=self._stderr, stdout=self._stdout)
         content = reply.get("content", {})
-        if content.get("status") == "ok":
-            return Execution(OK, value=self._value, stderr=self._stderr, stdout=self._stdout)
+        if content.get("status") == "ok":  # the Jupyter protocol's status
+            return Execution(Status.OK, value=self._value, stderr=self._stderr, stdout=self._stdout)
         traceback = _short_traceback(content.get("traceback") or [])
         if len(traceback) > TRACEBACK_CHARS:
             traceback = "...\n" + traceback[-TRACEBACK_CHARS:]
-        return Execution(ERROR, str(content.get("ename", "Error")),
+        return Execution(Status.ERROR, str(content.get("ename", "Error")),
                          str(content.get("evalue", ""))[:TRACEBACK_CHARS], traceback,
                          stderr=self._stderr, stdout=self._stdout)
 
@@ -249,20 +249,20 @@ class KernelSession:
         try:
             reply = run_sync(go)()
         except DeadKernelError:
-            return Execution(DIED)
+            return Execution(Status.DIED)
         except Exception as exc:  # a broken channel: treat the kernel as lost, start anew
-            return Execution(DIED, type(exc).__name__, str(exc))
+            return Execution(Status.DIED, type(exc).__name__, str(exc))
         if reply is None:
-            return Execution(TIMEOUT)
+            return Execution(Status.TIMEOUT)
         result = reply.get("content", {}).get("user_expressions", {}).get("r", {})
         if result.get("status") == "ok":
             plain = result.get("data", {}).get("text/plain")
-            return Execution(OK, value=plain[:VALUE_CHARS] if isinstance(plain, str) else None)
-        return Execution(ERROR, str(result.get("ename", "Error")), str(result.get("evalue", "")))
+            return Execution(Status.OK, value=plain[:VALUE_CHARS] if isinstance(plain, str) else None)
+        return Execution(Status.ERROR, str(result.get("ename", "Error")), str(result.get("evalue", "")))
 
     def responsive(self) -> bool:
         """After a timeout: did the interrupt work, so the kernel answers again?"""
-        return self.execute("None", self.limits.probe_timeout, store_history=False).status == OK
+        return self.execute("None", self.limits.probe_timeout, store_history=False).status == Status.OK
 
     def _process(self):
         """The ``Popen`` of the kernel (in the sandbox: of bubblewrap), if started."""
@@ -317,21 +317,21 @@ def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: 
     start = time.monotonic()
     deadline = min(notebook_deadline, start + limits.cell_timeout)
     limited_by = "notebook" if notebook_deadline < start + limits.cell_timeout else ""
-    outcome = Outcome(OK)
+    outcome = Outcome(Status.OK)
     if step.kind == TEST:
         check = session.evaluate(guard(plan), min(30.0, deadline - start))
-        if check.status == DIED:
-            return Outcome(DIED, seconds=time.monotonic() - start)
-        if check.status != OK:
+        if check.status == Status.DIED:
+            return Outcome(Status.DIED, seconds=time.monotonic() - start)
+        if check.status != Status.OK:
             outcome.warnings.append(f"the grader could not restore the test environment "
                                     f"before this test ({check.ename or check.status})")
-            if check.status == TIMEOUT and not session.responsive():
-                return Outcome(HUNG, seconds=time.monotonic() - start)
+            if check.status == Status.TIMEOUT and not session.responsive():
+                return Outcome(Status.HUNG, seconds=time.monotonic() - start)
     last = None
     for segment in step.segments:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return Outcome(TIMEOUT, hidden=segment.hidden, reason=limited_by,
+            return Outcome(Status.TIMEOUT, hidden=segment.hidden, reason=limited_by,
                            seconds=time.monotonic() - start)
         last = session.execute(segment.code, remaining, store_history=not segment.hidden)
         if last.stderr:
@@ -341,21 +341,22 @@ def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: 
                 outcome.stderr += last.stderr
         if last.stdout and not segment.hidden:
             outcome.stdout += last.stdout
-        alive = last.status in (OK, ERROR) or (last.status == TIMEOUT and session.responsive())
+        alive = last.status in (Status.OK, Status.ERROR) or (last.status == Status.TIMEOUT
+                                                             and session.responsive())
         if segment.hidden and alive:
             session.evaluate(forget(segment.code), limits.probe_timeout)
-        if last.status == OK:
+        if last.status == Status.OK:
             continue
         if alive:
             _after_test(session, step, plan, outcome)
         outcome.seconds = time.monotonic() - start
         outcome.hidden = segment.hidden
-        if last.status == TIMEOUT:
-            outcome.status, outcome.reason = (TIMEOUT if alive else HUNG), limited_by
-        elif last.status == DIED:
-            outcome.status = DIED
+        if last.status == Status.TIMEOUT:
+            outcome.status, outcome.reason = (Status.TIMEOUT if alive else Status.HUNG), limited_by
+        elif last.status == Status.DIED:
+            outcome.status = Status.DIED
         else:
-            outcome.status, outcome.ename = ERROR, last.ename
+            outcome.status, outcome.ename = Status.ERROR, last.ename
             if session.sandboxed:
                 outcome.limit = sandbox.explain_error(last.ename, last.evalue, limits)
             if not segment.hidden:
@@ -396,14 +397,14 @@ def run_plan(plan: Plan, cwd: Path, limits: Limits,
                 session.start(min(limits.startup_timeout, max(1.0, deadline - time.monotonic())))
                 boot = session.execute(preamble(plan), limits.startup_timeout,
                                        store_history=False)
-                if boot.status != OK:
+                if boot.status != Status.OK:
                     raise RuntimeError(f"the grader's setup code failed in the kernel: "
                                        f"{boot.ename or boot.status} {boot.evalue}")
             except Exception as exc:
                 reason = f"not run: the kernel could not start ({exc})"
                 for i, outcome in enumerate(outcomes):
                     if outcome is None:
-                        outcomes[i] = Outcome(NOT_RUN, reason=reason)
+                        outcomes[i] = Outcome(Status.NOT_RUN, reason=reason)
                 notes.append(reason)
                 break
             for i, step in enumerate(steps):
@@ -414,14 +415,14 @@ def run_plan(plan: Plan, cwd: Path, limits: Limits,
                               f"{limits.notebook_timeout:g} s ran out")
                     for j in range(i, len(steps)):
                         if j not in crashed:
-                            outcomes[j] = Outcome(NOT_RUN, reason=reason)
+                            outcomes[j] = Outcome(Status.NOT_RUN, reason=reason)
                     notes.append(reason.removeprefix("not run: "))
                     break
                 outcome = run_step(session, step, plan, deadline)
                 outcomes[i] = outcome
-                if outcome.status == DIED:
+                if outcome.status == Status.DIED:
                     outcome.limit = session.death_reason()
-                if outcome.status in (DIED, HUNG):
+                if outcome.status in (Status.DIED, Status.HUNG):
                     crashed[i], crash_at = outcome, i
                     break
                 session.sweep()
@@ -433,8 +434,8 @@ def run_plan(plan: Plan, cwd: Path, limits: Limits,
             reason = (f"not run: the kernel crashed or hung {restarts + 1} times, so the "
                       "grader stopped")
             for j in range(crash_at + 1, len(steps)):
-                outcomes[j] = Outcome(NOT_RUN, reason=reason)
+                outcomes[j] = Outcome(Status.NOT_RUN, reason=reason)
             notes.append(reason.removeprefix("not run: "))
             break
         restarts += 1
-    return [o or Outcome(NOT_RUN, reason="not run") for o in outcomes], notes
+    return [o or Outcome(Status.NOT_RUN, reason="not run") for o in outcomes], notes

@@ -23,7 +23,7 @@ Before each test, :func:`install` also looks at the learner's globals: an exerci
 that *is* a forbidden callable (``conv2d_forward = F.conv2d_forward``, a
 ``functools.partial`` of it, a bound method) is a violation, and other globals holding a
 forbidden callable are replaced by its wrapper. :func:`report` hands the violations to the
-grader (``injected.after_test``).
+grader (``kernel_side.tripwire_report``, sent by ``injected.after_test``).
 
 Everything here runs in the learner's process, so a determined submission can undo it;
 the static check of :mod:`.own_work` is the layer the grader trusts.

@@ -17,9 +17,10 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from .grade import GRADER_ERROR, SubmissionResult, grade_notebook, load_source
-from .release import write_text
+from .atomic import write_text
+from .grade import SubmissionResult, grade_notebook, load_source
 from .runner import Limits
+from .status import Status
 
 
 def run_job(job: dict, sources: dict) -> SubmissionResult:
@@ -40,7 +41,7 @@ def run_job(job: dict, sources: dict) -> SubmissionResult:
                               Limits(**job["limits"]), source=nb, on_kernel=remember)
     except Exception as exc:  # a bug of the grader: report it, keep the batch going
         print(traceback.format_exc(), file=sys.stderr, flush=True)
-        return SubmissionResult(job["student"], job["submission"], source_path, GRADER_ERROR,
+        return SubmissionResult(job["student"], job["submission"], source_path, Status.GRADER_ERROR,
                                 0.0, max_score, [], [f"grader error: {type(exc).__name__}: "
                                                      f"{exc}"])
 

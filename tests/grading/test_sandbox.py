@@ -10,7 +10,8 @@ import pytest
 
 from cnncourse import cli
 from cnncourse.grading import sandbox
-from cnncourse.grading.runner import OK, KernelSession, Limits
+from cnncourse.grading.runner import KernelSession, Limits
+from cnncourse.grading.status import Status
 
 from .grading_helpers import ROOT
 
@@ -35,7 +36,7 @@ def kernel(tmp_path_factory, sandbox_ready):
 def value(session: KernelSession, code: str) -> str:
     """The repr of the last expression of ``code`` run in the kernel."""
     run = session.execute(code, 30)
-    assert run.status == OK, (run.ename, run.evalue, run.traceback)
+    assert run.status == Status.OK, (run.ename, run.evalue, run.traceback)
     return run.value
 
 
