@@ -11,7 +11,7 @@ PIP_VERSION := 26.3
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup test lint book vendor chromium sandbox lab bench release grade lock clean
+.PHONY: setup test test-fast lint format book vendor chromium sandbox lab bench release grade lock clean
 
 setup: $(STAMP)
 
@@ -22,12 +22,22 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c $(LOCK) -e ".[dev]"
 	touch $@
 
+# Lint and formatting (Python files; notebooks are linted but keep their hand layout).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 # The book is built first: nbval runs the chapters, and the browser test opens the built pages.
 test: lint book
 	$(BIN)/python -m pytest
+
+# The tests not marked slow: no book build, no notebook execution, no TensorFlow training.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 # Executes every chapter on a fresh kernel; a cell error or a Sphinx warning fails the build.
 book: $(STAMP) $(VENDOR)

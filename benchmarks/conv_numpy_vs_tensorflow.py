@@ -90,13 +90,17 @@ def main(argv=None) -> None:
     from cnncourse.keras._tf import tf  # TensorFlow without its C++ start-up log noise
 
     rng = np.random.default_rng(0)
-    print(f"NumPy {np.__version__}, TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
-          f"{args.repeats} interleaved repeats, medians")
+    print(
+        f"NumPy {np.__version__}, TensorFlow {tf.__version__}, {os.cpu_count()} CPU cores, "
+        f"{args.repeats} interleaved repeats, medians"
+    )
     peak = matmul_gflops(args.repeats)
     print(f"np.matmul float32 (2048x2048): {peak:.1f} GFLOP/s\n")
 
-    header = (f"{'x shape':>18} {'w shape':>15} {'pad':>5} | {'pass':>8} | {'NumPy ms':>9} "
-              f"{'TF ms':>8} {'ratio':>6} | {'NumPy GF/s':>10} {'TF GF/s':>8}")
+    header = (
+        f"{'x shape':>18} {'w shape':>15} {'pad':>5} | {'pass':>8} | {'NumPy ms':>9} "
+        f"{'TF ms':>8} {'ratio':>6} | {'NumPy GF/s':>10} {'TF GF/s':>8}"
+    )
     print(header)
     print("-" * len(header))
     for x_shape, w_shape, stride, padding in SHAPES:
@@ -125,9 +129,11 @@ def main(argv=None) -> None:
                 tf_times.append(time.perf_counter() - t)
             t_np, t_tf = statistics.median(np_times), statistics.median(tf_times)
             work = flops * (1 if name == "forward" else 3)
-            print(f"{x_shape!s:>18} {w_shape!s:>15} {padding:>5} | {name:>8} | "
-                  f"{t_np * 1e3:9.1f} {t_tf * 1e3:8.1f} {t_np / t_tf:6.2f} | "
-                  f"{work / t_np / 1e9:10.1f} {work / t_tf / 1e9:8.1f}")
+            print(
+                f"{x_shape!s:>18} {w_shape!s:>15} {padding:>5} | {name:>8} | "
+                f"{t_np * 1e3:9.1f} {t_tf * 1e3:8.1f} {t_np / t_tf:6.2f} | "
+                f"{work / t_np / 1e9:10.1f} {work / t_tf / 1e9:8.1f}"
+            )
 
 
 if __name__ == "__main__":

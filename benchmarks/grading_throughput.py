@@ -53,12 +53,16 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 seconds, mean = one_batch(Path(tmp), args.copies, args.jobs, mode)
             times[mode].append(seconds)
-            print(f"sandbox {mode:>3}: {args.copies} submissions in {seconds:5.1f} s "
-                  f"({60 * args.copies / seconds:5.1f} per minute), mean score {mean:g}")
+            print(
+                f"sandbox {mode:>3}: {args.copies} submissions in {seconds:5.1f} s "
+                f"({60 * args.copies / seconds:5.1f} per minute), mean score {mean:g}"
+            )
     on, off = (statistics.median(times[m]) for m in ("on", "off"))
-    print(f"median over {args.rounds} round(s), --jobs {args.jobs}, {os.cpu_count()} CPUs: "
-          f"sandbox on {60 * args.copies / on:.1f}/min, off {60 * args.copies / off:.1f}/min; "
-          f"the sandbox costs {on / off:.2f}x the time")
+    print(
+        f"median over {args.rounds} round(s), --jobs {args.jobs}, {os.cpu_count()} CPUs: "
+        f"sandbox on {60 * args.copies / on:.1f}/min, off {60 * args.copies / off:.1f}/min; "
+        f"the sandbox costs {on / off:.2f}x the time"
+    )
 
 
 if __name__ == "__main__":

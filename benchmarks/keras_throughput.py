@@ -34,8 +34,15 @@ def throughput(n: int, batch_size: int, epochs: int, mixed: bool) -> float:
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self._t)
 
-    train(seed_cnn, (x, y), epochs=epochs, batch_size=batch_size, mixed_precision=mixed,
-          seed=0, callbacks=[EpochTimer()])
+    train(
+        seed_cnn,
+        (x, y),
+        epochs=epochs,
+        batch_size=batch_size,
+        mixed_precision=mixed,
+        seed=0,
+        callbacks=[EpochTimer()],
+    )
     return n / times[-1]
 
 
@@ -45,8 +52,16 @@ def time_to_accuracy(target: float, max_epochs: int, batch_size: int):
     from cnncourse.keras import seed_cnn, train
 
     d = load_digits()
-    history = train(seed_cnn, d.train, d.val, epochs=max_epochs, batch_size=batch_size,
-                    target_accuracy=target, mixed_precision=False, seed=0)
+    history = train(
+        seed_cnn,
+        d.train,
+        d.val,
+        epochs=max_epochs,
+        batch_size=batch_size,
+        target_accuracy=target,
+        mixed_precision=False,
+        seed=0,
+    )
     stop = history.stop_at
     return stop.seconds, stop.epoch, max(history.history["val_accuracy"]), len(d.train.x)
 
@@ -65,8 +80,7 @@ def main(argv=None):
     report = device_report()
     print(report)
     print()
-    print(f"seed_cnn training throughput, {args.n:,} synthetic 28x28x1 images, "
-          f"batch {args.batch_size}:")
+    print(f"seed_cnn training throughput, {args.n:,} synthetic 28x28x1 images, batch {args.batch_size}:")
     modes = [False, True] if report.mixed_precision_supported else [False]
     for mixed in modes:
         rate = throughput(args.n, args.batch_size, args.epochs, mixed)
@@ -83,8 +97,10 @@ def main(argv=None):
     print()
     print(f"seed_cnn on load_digits() ({n_train} training images, batch 32, Adam 1e-3, seed 0):")
     if seconds is None:
-        print(f"  did not reach {args.target:.0%} validation accuracy in {args.max_epochs} "
-              f"epochs (best {best:.2%})")
+        print(
+            f"  did not reach {args.target:.0%} validation accuracy in {args.max_epochs} "
+            f"epochs (best {best:.2%})"
+        )
     else:
         print(f"  {args.target:.0%} validation accuracy after {epochs} epochs, {seconds:.1f} s")
 

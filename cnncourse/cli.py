@@ -62,32 +62,73 @@ def add_sandbox_options(p: argparse.ArgumentParser) -> None:
     from .grading.runner import Limits
 
     d = Limits()
-    g = p.add_argument_group("sandbox", "where and with what each grading kernel runs "
-                                        "(docs/grading.md, 'The sandbox')")
-    g.add_argument("--sandbox", choices=("on", "off", "auto"), default="on",
-                   help="on (default): every kernel runs under bubblewrap with the limits "
-                        "below, and grading stops if that is impossible; auto: the sandbox "
-                        "when bubblewrap works, else unprotected; off: unprotected")
-    g.add_argument("--memory", type=_size_mb, default=d.memory_mb, metavar="SIZE",
-                   help=f"address space of a kernel (default {d.memory_mb // 1024}G)")
-    g.add_argument("--cpu-time", type=_count, default=d.cpu_seconds, metavar="S",
-                   help=f"CPU seconds each process may use (default {d.cpu_seconds})")
-    g.add_argument("--processes", type=_count, default=d.processes, metavar="N",
-                   help=f"processes and threads in one sandbox (default {d.processes})")
-    g.add_argument("--open-files", type=_count, default=d.open_files, metavar="N",
-                   help=f"open files per process (default {d.open_files})")
-    g.add_argument("--file-size", type=_size_mb, default=d.file_size_mb, metavar="SIZE",
-                   help=f"largest file a kernel may write (default {d.file_size_mb}M)")
-    g.add_argument("--disk", type=_size_mb, default=d.disk_mb, metavar="SIZE",
-                   help="writable space in the sandbox: /tmp, home and the copy of the "
-                        f"submission's folder (default {d.disk_mb // 1024}G)")
+    g = p.add_argument_group(
+        "sandbox", "where and with what each grading kernel runs (docs/grading.md, 'The sandbox')"
+    )
+    g.add_argument(
+        "--sandbox",
+        choices=("on", "off", "auto"),
+        default="on",
+        help="on (default): every kernel runs under bubblewrap with the limits "
+        "below, and grading stops if that is impossible; auto: the sandbox "
+        "when bubblewrap works, else unprotected; off: unprotected",
+    )
+    g.add_argument(
+        "--memory",
+        type=_size_mb,
+        default=d.memory_mb,
+        metavar="SIZE",
+        help=f"address space of a kernel (default {d.memory_mb // 1024}G)",
+    )
+    g.add_argument(
+        "--cpu-time",
+        type=_count,
+        default=d.cpu_seconds,
+        metavar="S",
+        help=f"CPU seconds each process may use (default {d.cpu_seconds})",
+    )
+    g.add_argument(
+        "--processes",
+        type=_count,
+        default=d.processes,
+        metavar="N",
+        help=f"processes and threads in one sandbox (default {d.processes})",
+    )
+    g.add_argument(
+        "--open-files",
+        type=_count,
+        default=d.open_files,
+        metavar="N",
+        help=f"open files per process (default {d.open_files})",
+    )
+    g.add_argument(
+        "--file-size",
+        type=_size_mb,
+        default=d.file_size_mb,
+        metavar="SIZE",
+        help=f"largest file a kernel may write (default {d.file_size_mb}M)",
+    )
+    g.add_argument(
+        "--disk",
+        type=_size_mb,
+        default=d.disk_mb,
+        metavar="SIZE",
+        help="writable space in the sandbox: /tmp, home and the copy of the "
+        f"submission's folder (default {d.disk_mb // 1024}G)",
+    )
 
 
 def sandbox_limits(args) -> dict:
     """The :class:`~.grading.runner.Limits` fields set by :func:`add_sandbox_options`."""
-    return {"sandbox": args.sandbox, "memory_mb": args.memory, "cpu_seconds": args.cpu_time,
-            "processes": args.processes, "open_files": args.open_files,
-            "file_size_mb": args.file_size, "disk_mb": args.disk}
+    return {
+        "sandbox": args.sandbox,
+        "memory_mb": args.memory,
+        "cpu_seconds": args.cpu_time,
+        "processes": args.processes,
+        "open_files": args.open_files,
+        "file_size_mb": args.file_size,
+        "disk_mb": args.disk,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,41 +138,66 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("release", help="write exercises/ from solutions/")
     p.add_argument("--solutions", type=Path, default=Path("solutions"))
     p.add_argument("--exercises", type=Path, default=Path("exercises"))
-    p.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 if exercises/ differs from a fresh release")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if exercises/ differs from a fresh release",
+    )
 
     p = sub.add_parser("grade", help="grade submissions against an instructor notebook")
     p.add_argument("--source", type=Path, required=True, help="the solutions/ notebook")
-    p.add_argument("submissions", type=Path, nargs="+", metavar="SUBMISSION",
-                   help="notebooks, folders of notebooks, or folders of student folders")
-    p.add_argument("--jobs", "-j", type=_jobs, default=min(4, os.cpu_count() or 1),
-                   help="submissions graded at once (default: CPU count, at most 4)")
-    p.add_argument("--timeout", type=_positive, default=60.0,
-                   help="seconds each cell may run (default 60)")
-    p.add_argument("--notebook-timeout", type=_positive, default=600.0,
-                   help="seconds a whole notebook may run (default 600)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default: gradebook/<source name>)")
+    p.add_argument(
+        "submissions",
+        type=Path,
+        nargs="+",
+        metavar="SUBMISSION",
+        help="notebooks, folders of notebooks, or folders of student folders",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=min(4, os.cpu_count() or 1),
+        help="submissions graded at once (default: CPU count, at most 4)",
+    )
+    p.add_argument("--timeout", type=_positive, default=60.0, help="seconds each cell may run (default 60)")
+    p.add_argument(
+        "--notebook-timeout",
+        type=_positive,
+        default=600.0,
+        help="seconds a whole notebook may run (default 600)",
+    )
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: gradebook/<source name>)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     add_sandbox_options(p)
 
     p = sub.add_parser("check", help="run a notebook's public tests and show its score")
     p.add_argument("notebook", type=Path)
-    p.add_argument("--source", type=Path, default=None,
-                   help="the original exercise notebook, to restore edited test cells "
-                        "(default: the notebook itself)")
-    p.add_argument("--timeout", type=_positive, default=120.0,
-                   help="seconds each cell may run (default 120)")
+    p.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="the original exercise notebook, to restore edited test cells (default: the notebook itself)",
+    )
+    p.add_argument("--timeout", type=_positive, default=120.0, help="seconds each cell may run (default 120)")
 
     p = sub.add_parser("gradescope", help="build a Gradescope autograder zip for one notebook")
     p.add_argument("source", type=Path, help="the solutions/ notebook")
-    p.add_argument("-o", "--output", type=Path, default=None,
-                   help="the zip to write (default: <source name>-autograder.zip)")
-    p.add_argument("--timeout", type=_positive, default=60.0,
-                   help="seconds each cell may run (default 60)")
-    p.add_argument("--notebook-timeout", type=_positive, default=480.0,
-                   help="seconds a whole notebook may run (default 480: Gradescope stops an "
-                        "autograder after 10 minutes unless you raise its limit)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="the zip to write (default: <source name>-autograder.zip)",
+    )
+    p.add_argument("--timeout", type=_positive, default=60.0, help="seconds each cell may run (default 60)")
+    p.add_argument(
+        "--notebook-timeout",
+        type=_positive,
+        default=480.0,
+        help="seconds a whole notebook may run (default 480: Gradescope stops an "
+        "autograder after 10 minutes unless you raise its limit)",
+    )
     add_sandbox_options(p)
 
     sub.add_parser("doctor", help="print versions and the hardware this machine offers")
@@ -155,8 +221,10 @@ def cmd_release(args) -> int:
     if args.check and report.changed:
         print(f"{args.exercises}/ is out of date: run `cnncourse release`", file=sys.stderr)
         return 1
-    print(f"{len(report.unchanged)} unchanged, {len(report.written)} written"
-          + (" (check only)" if args.check else ""))
+    print(
+        f"{len(report.unchanged)} unchanged, {len(report.written)} written"
+        + (" (check only)" if args.check else "")
+    )
     return 0
 
 
@@ -167,8 +235,12 @@ def cmd_grade(args) -> int:
     from .grading.submissions import find_submissions
 
     out = args.out or Path("gradebook") / args.source.stem
-    limits = Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
-                    threads=max(1, (os.cpu_count() or 1) // args.jobs), **sandbox_limits(args))
+    limits = Limits(
+        cell_timeout=args.timeout,
+        notebook_timeout=args.notebook_timeout,
+        threads=max(1, (os.cpu_count() or 1) // args.jobs),
+        **sandbox_limits(args),
+    )
     try:
         from .grading.grade import load_source
 
@@ -188,18 +260,18 @@ def cmd_grade(args) -> int:
     if args.sandbox == "auto" and (why := problem()):
         print(f"cnncourse grade: no sandbox ({why}); grading UNPROTECTED", file=sys.stderr)
     try:
-        results = grade_batch(args.source, subs, out, jobs=args.jobs, limits=limits,
-                              progress=progress)
+        results = grade_batch(args.source, subs, out, jobs=args.jobs, limits=limits, progress=progress)
     except SandboxUnavailable as exc:
         print(f"cnncourse grade: {exc}. Nothing was graded.", file=sys.stderr)
         return 2
     total = results[0].max_score
     graded = sum(r.status == Status.GRADED for r in results)
     mean = sum(r.score for r in results) / len(results)
-    print(f"{len(results)} submissions ({graded} graded, {len(results) - graded} not); "
-          f"mean {mean:.2f} / {total:g}; sandbox: {results[0].sandbox}")
-    print(f"gradebook: {out / 'gradebook.csv'}; per student: {out / 'results'}/, "
-          f"{out / 'feedback'}/")
+    print(
+        f"{len(results)} submissions ({graded} graded, {len(results) - graded} not); "
+        f"mean {mean:.2f} / {total:g}; sandbox: {results[0].sandbox}"
+    )
+    print(f"gradebook: {out / 'gradebook.csv'}; per student: {out / 'results'}/, {out / 'feedback'}/")
     return 0
 
 
@@ -216,16 +288,19 @@ def cmd_check(args) -> int:
     except NotebookError as exc:
         print(f"cnncourse check: {exc}", file=sys.stderr)
         return 2
-    limits = Limits(cell_timeout=args.timeout, notebook_timeout=max(600.0, args.timeout),
-                    threads=os.cpu_count() or 1)
+    limits = Limits(
+        cell_timeout=args.timeout, notebook_timeout=max(600.0, args.timeout), threads=os.cpu_count() or 1
+    )
     result = grade_notebook(source, args.notebook, args.notebook.stem, limits, source=nb)
     print(summary_text(result))
     if result.status != Status.GRADED:
         return 2
     has_hidden = any(t.hidden for t in result.tests)
     if not has_hidden:
-        print("\nThese are the public tests only: when the notebook is graded, hidden tests "
-              "check more cases, so the final score may be lower.")
+        print(
+            "\nThese are the public tests only: when the notebook is graded, hidden tests "
+            "check more cases, so the final score may be lower."
+        )
     return 0 if result.score == result.max_score else 1
 
 
@@ -234,16 +309,17 @@ def cmd_gradescope(args) -> int:
     from .grading.notebook_format import NotebookError
 
     output = args.output or Path(f"{args.source.stem}-autograder.zip")
-    settings = {"timeout": args.timeout, "notebook_timeout": args.notebook_timeout,
-                **sandbox_limits(args)}
+    settings = {"timeout": args.timeout, "notebook_timeout": args.notebook_timeout, **sandbox_limits(args)}
     try:
         names = build_autograder(args.source, output, settings=settings)
     except (NotebookError, FileNotFoundError) as exc:
         print(f"cnncourse gradescope: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {output} ({len(names)} files, {output.stat().st_size / 1024:.0f} KiB): "
-          "upload it on Gradescope's Configure Autograder page. It holds the hidden tests: "
-          "do not share it with learners.")
+    print(
+        f"wrote {output} ({len(names)} files, {output.stat().st_size / 1024:.0f} KiB): "
+        "upload it on Gradescope's Configure Autograder page. It holds the hidden tests: "
+        "do not share it with learners."
+    )
     return 0
 
 
@@ -280,8 +356,13 @@ def _tensorflow():
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    handler = {"release": cmd_release, "grade": cmd_grade, "check": cmd_check,
-               "gradescope": cmd_gradescope, "doctor": cmd_doctor}[args.command]
+    handler = {
+        "release": cmd_release,
+        "grade": cmd_grade,
+        "check": cmd_check,
+        "gradescope": cmd_gradescope,
+        "doctor": cmd_doctor,
+    }[args.command]
     return handler(args)
 
 

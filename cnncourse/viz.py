@@ -76,8 +76,9 @@ def _number(v: float) -> str:
     return f"{v:.2f}".rstrip("0") if abs(v) < 10 else f"{v:.1f}"
 
 
-def draw_matrix(ax, m, title: str | None = None, cmap: str | None = None,
-                annotate: bool = True, highlight=None):
+def draw_matrix(
+    ax, m, title: str | None = None, cmap: str | None = None, annotate: bool = True, highlight=None
+):
     """A small 2-D array as coloured cells with its numbers written in.
 
     highlight: optional ``(row, col, height, width)`` rectangle drawn in orange (a window).
@@ -96,23 +97,22 @@ def draw_matrix(ax, m, title: str | None = None, cmap: str | None = None,
         size = 10 if max(m.shape) <= 6 else 8 if max(m.shape) <= 9 else 6
         for (i, j), v in np.ndenumerate(m):
             dark = abs(v) > 0.6 * lim
-            ax.text(j, i, _number(v), ha="center", va="center", fontsize=size,
-                    color="white" if dark else "black")
+            ax.text(
+                j, i, _number(v), ha="center", va="center", fontsize=size, color="white" if dark else "black"
+            )
     ax.set_xticks(np.arange(-0.5, m.shape[1], 1), minor=True)
     ax.set_yticks(np.arange(-0.5, m.shape[0], 1), minor=True)
     ax.grid(which="minor", color="0.6", linewidth=0.5)
     ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
     if highlight is not None:
         r, c, h, w = highlight
-        ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="#f28e2b",
-                               linewidth=2.5))
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), w, h, fill=False, edgecolor="#f28e2b", linewidth=2.5))
     if title:
         ax.set_title(title, fontsize=10)
     return ax
 
 
-def draw_array(ax, a, title: str | None = None, max_annotated: int = 12, signed=None,
-               highlight=None):
+def draw_array(ax, a, title: str | None = None, max_annotated: int = 12, signed=None, highlight=None):
     """:func:`draw_matrix` with numbers for small arrays, :func:`draw_image` for big ones."""
     a = np.asarray(a)
     if max(a.shape[:2]) <= max_annotated and a.ndim == 2:
@@ -146,8 +146,7 @@ def draw_history(ax_loss, ax_acc, history: dict, batches: Sequence | None = None
     return ax_loss, ax_acc
 
 
-def draw_feature_maps(fig, maps, max_channels: int = 64, ncols: int | None = None,
-                      title: str | None = None):
+def draw_feature_maps(fig, maps, max_channels: int = 64, ncols: int | None = None, title: str | None = None):
     """Every channel of ``maps (H, W, C)`` as a grid of small images on ``fig``."""
     maps = np.asarray(maps)
     if maps.ndim != 3:
@@ -169,8 +168,14 @@ def draw_feature_maps(fig, maps, max_channels: int = 64, ncols: int | None = Non
 # --------------------------------------------------------------------------- figure level
 
 
-def show_images(images, titles: Sequence[str] | None = None, ncols: int | None = None,
-                size: float = 2.0, signed: bool = False, suptitle: str | None = None):
+def show_images(
+    images,
+    titles: Sequence[str] | None = None,
+    ncols: int | None = None,
+    size: float = 2.0,
+    signed: bool = False,
+    suptitle: str | None = None,
+):
     """A grid of images ``(N, H, W[, C])`` (or a list of differently sized ones)."""
     n = len(images)
     rows, cols = _grid_shape(n, ncols)
@@ -197,8 +202,9 @@ def show_matrices(matrices, titles: Sequence[str] | None = None, size: float = 2
     return fig
 
 
-def show_feature_maps(maps, max_channels: int = 64, ncols: int | None = None,
-                      title: str | None = None, size: float = 1.1):
+def show_feature_maps(
+    maps, max_channels: int = 64, ncols: int | None = None, title: str | None = None, size: float = 1.1
+):
     """Every channel of ``maps (H, W, C)`` in a grid."""
     c = min(np.shape(maps)[-1], max_channels)
     rows, cols = _grid_shape(c, ncols)

@@ -32,8 +32,7 @@ def _kept_outputs(outputs) -> list:
         elif out.output_type in ("execute_result", "display_data"):
             data = {k: v for k, v in out.get("data", {}).items() if k in TEXT_MIMES}
             if data:
-                kept.append(nbformat.v4.new_output("execute_result", data=data,
-                                                   execution_count=None))
+                kept.append(nbformat.v4.new_output("execute_result", data=data, execution_count=None))
     return kept
 
 
@@ -41,8 +40,9 @@ def execute(path: Path, timeout: int = 600) -> tuple[nbformat.NotebookNode, floa
     """Run ``path`` on a fresh kernel in its own folder; return (executed copy, seconds)."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     return nb, time.perf_counter() - start
 
 
@@ -60,9 +60,10 @@ def strip(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
         else:
             cell.execution_count = None
             cell.outputs = []
-    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                  "name": "python3"},
-                   "language_info": {"name": "python"}}
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
     return nb, tagged
 
 
@@ -79,8 +80,11 @@ def main(argv=None) -> int:
             failed += 1
             print(f"FAILED {path}: {type(exc).__name__}: {str(exc)[-1500:]}", file=sys.stderr)
             continue
-        stderr = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
-                  and any(o.get("name") == "stderr" for o in cell.get("outputs", []))]
+        stderr = [
+            i
+            for i, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and any(o.get("name") == "stderr" for o in cell.get("outputs", []))
+        ]
         if stderr:  # the book build turns stderr output into a warning, hence an error
             failed += 1
             print(f"FAILED {path}: cells {stderr} write to stderr", file=sys.stderr)
@@ -88,8 +92,7 @@ def main(argv=None) -> int:
         nb, tagged = strip(nb)
         if not args.check:
             nbformat.write(nb, path)
-        print(f"{path}: {seconds:.1f} s, {tagged} tagged cells"
-              + ("" if args.check else ", stored"))
+        print(f"{path}: {seconds:.1f} s, {tagged} tagged cells" + ("" if args.check else ", stored"))
     return 1 if failed else 0
 
 

@@ -30,18 +30,32 @@ def main(argv=None):
 
     data = load_shapes(args.n, size=32, seed=SEED, classes=SHAPE_NAMES)
     start = time.perf_counter()
-    history = train(lambda: shapes_cnn((32, 32, 3), len(SHAPE_NAMES)),
-                    data.train, data.val, epochs=args.epochs, batch_size=64,
-                    learning_rate=2e-3, mixed_precision=False, seed=SEED,
-                    deterministic=True, verbose=2)
+    history = train(
+        lambda: shapes_cnn((32, 32, 3), len(SHAPE_NAMES)),
+        data.train,
+        data.val,
+        epochs=args.epochs,
+        batch_size=64,
+        learning_rate=2e-3,
+        mixed_precision=False,
+        seed=SEED,
+        deterministic=True,
+        verbose=2,
+    )
     model = history.model
     _, test_acc = model.evaluate(data.test.x, data.test.y, verbose=0)
-    info = {"classes": list(SHAPE_NAMES), "input_shape": [32, 32, 3], "n_images": args.n,
-            "epochs": args.epochs, "seed": SEED, "optimizer": "adam, lr 2e-3, batch 64",
-            "val_accuracy": round(float(history.history["val_accuracy"][-1]), 4),
-            "test_accuracy": round(float(test_acc), 4),
-            "train_seconds": round(time.perf_counter() - start, 1),
-            "made_by": "scripts/train_pretrained.py"}
+    info = {
+        "classes": list(SHAPE_NAMES),
+        "input_shape": [32, 32, 3],
+        "n_images": args.n,
+        "epochs": args.epochs,
+        "seed": SEED,
+        "optimizer": "adam, lr 2e-3, batch 64",
+        "val_accuracy": round(float(history.history["val_accuracy"][-1]), 4),
+        "test_accuracy": round(float(test_acc), 4),
+        "train_seconds": round(time.perf_counter() - start, 1),
+        "made_by": "scripts/train_pretrained.py",
+    }
     path = pretrained.save_pretrained(model, info, args.out or pretrained.ASSET)
     print(f"test accuracy {test_acc:.4f}; wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
 

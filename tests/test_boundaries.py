@@ -16,8 +16,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cnncourse"
 
 # subpackage -> top-level names its modules must never import (at any depth in the file)
 FORBIDDEN = {
-    "nn": {"tensorflow", "keras", "cnncourse.keras", "cnncourse.data", "cnncourse.widgets",
-           "cnncourse.grading"},
+    "nn": {
+        "tensorflow",
+        "keras",
+        "cnncourse.keras",
+        "cnncourse.data",
+        "cnncourse.widgets",
+        "cnncourse.grading",
+    },
     "data": {"tensorflow", "keras", "cnncourse.keras", "cnncourse.widgets", "cnncourse.grading"},
     "common.py": {"tensorflow", "keras", "numpy", "cnncourse"},
     "keras": {"cnncourse.data", "cnncourse.widgets", "cnncourse.grading"},
@@ -49,9 +55,12 @@ def _violations(where: str, package_dir: Path = PACKAGE) -> list[str]:
     files = [root] if where.endswith(".py") else sorted(root.rglob("*.py"))
     assert files and all(f.is_file() for f in files), f"nothing to check under {where}"
     banned = FORBIDDEN[where]
-    return [f"{f.relative_to(package_dir.parent)}:{line} imports {name}"
-            for f in files for line, name in _imports(f, package_dir)
-            if any(name == b or name.startswith(b + ".") for b in banned)]
+    return [
+        f"{f.relative_to(package_dir.parent)}:{line} imports {name}"
+        for f in files
+        for line, name in _imports(f, package_dir)
+        if any(name == b or name.startswith(b + ".") for b in banned)
+    ]
 
 
 @pytest.mark.parametrize("where", sorted(FORBIDDEN))
@@ -64,5 +73,7 @@ def test_the_check_sees_relative_imports(tmp_path):
     nn = tmp_path / "cnncourse" / "nn"
     nn.mkdir(parents=True)
     (nn / "bad.py").write_text("from ..keras import models\nimport numpy\n")
-    assert _violations("nn", tmp_path / "cnncourse") == ["cnncourse/nn/bad.py:1 imports cnncourse.keras",
-                                 "cnncourse/nn/bad.py:1 imports cnncourse.keras.models"]
+    assert _violations("nn", tmp_path / "cnncourse") == [
+        "cnncourse/nn/bad.py:1 imports cnncourse.keras",
+        "cnncourse/nn/bad.py:1 imports cnncourse.keras.models",
+    ]

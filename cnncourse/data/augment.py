@@ -24,8 +24,9 @@ def _check_image(image, name: str = "image", batch: bool = False) -> np.ndarray:
     return img.astype(float, copy=False)
 
 
-def augment_image(image, rotation: float = 0.0, shift=(0.0, 0.0), zoom: float = 1.0,
-                  flip: bool = False) -> np.ndarray:
+def augment_image(
+    image, rotation: float = 0.0, shift=(0.0, 0.0), zoom: float = 1.0, flip: bool = False
+) -> np.ndarray:
     """One geometric transform of ``image (H, W)`` or ``(H, W, C)``; same shape out, float.
 
     In this order: ``flip`` mirrors left-right; ``rotation`` turns by that many degrees
@@ -41,10 +42,14 @@ def augment_image(image, rotation: float = 0.0, shift=(0.0, 0.0), zoom: float = 
     try:
         dy, dx = (float(v) for v in shift)
     except (TypeError, ValueError):
-        raise ValueError(f"shift must be a pair (down, right) of pixel counts; got {shift!r}") \
-            from None
-    return _transform(img[None], np.array([rotation], float), np.array([[dy, dx]]),
-                      np.array([zoom], float), np.array([bool(flip)]))[0]
+        raise ValueError(f"shift must be a pair (down, right) of pixel counts; got {shift!r}") from None
+    return _transform(
+        img[None],
+        np.array([rotation], float),
+        np.array([[dy, dx]]),
+        np.array([zoom], float),
+        np.array([bool(flip)]),
+    )[0]
 
 
 def _transform(imgs: np.ndarray, angles, shifts, zooms, flips) -> np.ndarray:
@@ -80,8 +85,9 @@ def _bilinear(imgs: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarra
     return out
 
 
-def random_augment(images, rotation: float = 15.0, shift: float = 0.1, zoom: float = 0.1,
-                   flip: bool = False, seed=0) -> tuple[np.ndarray, list[dict]]:
+def random_augment(
+    images, rotation: float = 15.0, shift: float = 0.1, zoom: float = 0.1, flip: bool = False, seed=0
+) -> tuple[np.ndarray, list[dict]]:
     """A random transform of each image of ``images (N, H, W)`` or ``(N, H, W, C)``.
 
     Each copy gets an angle uniform in ``[-rotation, rotation]`` degrees, a shift uniform
@@ -104,6 +110,8 @@ def random_augment(images, rotation: float = 15.0, shift: float = 0.1, zoom: flo
     shifts = rng.uniform(-shift, shift, (n, 2)) * (h, w_)
     zooms = rng.uniform(1 - zoom, 1 + zoom, n)
     flips = rng.random(n) < 0.5 if flip else np.zeros(n, bool)
-    params = [{"rotation": float(a), "shift": (float(s[0]), float(s[1])), "zoom": float(z),
-               "flip": bool(f)} for a, s, z, f in zip(angles, shifts, zooms, flips, strict=True)]
+    params = [
+        {"rotation": float(a), "shift": (float(s[0]), float(s[1])), "zoom": float(z), "flip": bool(f)}
+        for a, s, z, f in zip(angles, shifts, zooms, flips, strict=True)
+    ]
     return _transform(imgs, angles, shifts, zooms, flips), params

@@ -11,8 +11,9 @@ import numpy as np
 from .splits import Dataset, split_dataset, split_fractions
 
 
-def load_digits(size: int = 28, val_fraction: float = 0.1, test_fraction: float = 0.2,
-                seed: int = 0) -> Dataset:
+def load_digits(
+    size: int = 28, val_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 0
+) -> Dataset:
     """scikit-learn's 1,797 handwritten digits as ``(N, size, size, 1)`` float32 images.
 
     Each 8x8 image (values 0..16) is scaled to [0, 1], enlarged to ``20/28 * size``
@@ -29,8 +30,14 @@ def load_digits(size: int = 28, val_fraction: float = 0.1, test_fraction: float 
     images = raw.images.astype(np.float32) / 16.0
     if size != 8:
         images = _enlarge_centred(images, size)
-    return split_dataset(images[..., None], raw.target.astype(np.int64),
-                         [str(d) for d in range(10)], val_fraction, test_fraction, seed)
+    return split_dataset(
+        images[..., None],
+        raw.target.astype(np.int64),
+        [str(d) for d in range(10)],
+        val_fraction,
+        test_fraction,
+        seed,
+    )
 
 
 def _enlarge_centred(images: np.ndarray, size: int) -> np.ndarray:
@@ -38,9 +45,10 @@ def _enlarge_centred(images: np.ndarray, size: int) -> np.ndarray:
     from skimage.transform import resize
 
     inner = max(8, round(size * 20 / 28))
-    big = resize(images, (len(images), inner, inner), order=1, mode="edge",
-                 anti_aliasing=False).astype(np.float32)
+    big = resize(images, (len(images), inner, inner), order=1, mode="edge", anti_aliasing=False).astype(
+        np.float32
+    )
     out = np.zeros((len(images), size, size), dtype=np.float32)
     top = (size - inner) // 2
-    out[:, top:top + inner, top:top + inner] = np.clip(big, 0, 1)
+    out[:, top : top + inner, top : top + inner] = np.clip(big, 0, 1)
     return out

@@ -91,8 +91,11 @@ def _resize(img: np.ndarray, size) -> np.ndarray:
 
     if isinstance(size, int | np.integer) and not isinstance(size, bool):
         shape = (int(size), int(size))
-    elif (isinstance(size, tuple | list) and len(size) == 2
-          and all(isinstance(s, int | np.integer) for s in size)):
+    elif (
+        isinstance(size, tuple | list)
+        and len(size) == 2
+        and all(isinstance(s, int | np.integer) for s in size)
+    ):
         shape = (int(size[0]), int(size[1]))
     else:
         raise TypeError(f"size must be None, an int or a pair (h, w) of ints; got {size!r}")

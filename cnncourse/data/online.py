@@ -51,29 +51,56 @@ class _Source:
 # headers are validated on reading instead). Tests swap in the hash of a small file.
 SOURCES: dict[str, _Source] = {
     "mnist": _Source(
-        "MNIST", "datasets",
-        (_Remote("mnist.npz", _KERAS_BUCKET + "mnist.npz",
-                 "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),),
+        "MNIST",
+        "datasets",
+        (
+            _Remote(
+                "mnist.npz",
+                _KERAS_BUCKET + "mnist.npz",
+                "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+            ),
+        ),
         tuple(str(d) for d in range(10)),
         "cnncourse.data.load_digits() (scikit-learn's handwritten digits, 28x28x1)",
     ),
     "fashion_mnist": _Source(
-        "Fashion-MNIST", os.path.join("datasets", "fashion-mnist"),
-        tuple(_Remote(f, _KERAS_BUCKET + f, None) for f in (
-            "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-            "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")),
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-         "Sneaker", "Bag", "Ankle boot"),
+        "Fashion-MNIST",
+        os.path.join("datasets", "fashion-mnist"),
+        tuple(
+            _Remote(f, _KERAS_BUCKET + f, None)
+            for f in (
+                "train-labels-idx1-ubyte.gz",
+                "train-images-idx3-ubyte.gz",
+                "t10k-labels-idx1-ubyte.gz",
+                "t10k-images-idx3-ubyte.gz",
+            )
+        ),
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
         "cnncourse.data.load_shapes(size=28, gray=True) (synthetic shapes, 28x28x1)",
     ),
     "cifar10": _Source(
-        "CIFAR-10", "datasets",
-        (_Remote("cifar-10-batches-py-target",
-                 "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-                 "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-                 extract=True),),
-        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-         "truck"),
+        "CIFAR-10",
+        "datasets",
+        (
+            _Remote(
+                "cifar-10-batches-py-target",
+                "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+                extract=True,
+            ),
+        ),
+        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
         "cnncourse.data.load_shapes(size=32) (synthetic colour shapes, 32x32x3)",
     ),
 }
@@ -110,8 +137,7 @@ def load_fashion_mnist(cache_dir=None, val_fraction: float = 1 / 12, seed: int =
 
     Same splitting, caching and errors as :func:`load_mnist`.
     """
-    y_train, x_train, y_test, x_test = (
-        _read_idx(p) for p in _fetch("fashion_mnist", cache_dir))
+    y_train, x_train, y_test, x_test = (_read_idx(p) for p in _fetch("fashion_mnist", cache_dir))
     return _as_dataset("fashion_mnist", x_train, y_train, x_test, y_test, val_fraction, seed)
 
 
@@ -229,16 +255,20 @@ def _as_dataset(name, x_train, y_train, x_test, y_test, val_fraction, seed) -> D
         if x.ndim == 3:
             x = x[..., None]
         if x.ndim != 4 or len(x) != len(y):
-            raise ValueError(f"corrupt {SOURCES[name].title} file: images of shape {x.shape} "
-                             f"for {len(y)} labels")
+            raise ValueError(
+                f"corrupt {SOURCES[name].title} file: images of shape {x.shape} for {len(y)} labels"
+            )
         return x.astype(np.float32) / np.float32(255), np.asarray(y).reshape(-1).astype(np.int64)
 
     x_train, y_train = prep(x_train, y_train)
     x_test, y_test = prep(x_test, y_test)
-    train, val = stratified_split(y_train, [1 - val_fraction, val_fraction],
-                                  np.random.default_rng(seed))
-    return Dataset(Split(x_train[train], y_train[train]), Split(x_train[val], y_train[val]),
-                   Split(x_test, y_test), SOURCES[name].class_names)
+    train, val = stratified_split(y_train, [1 - val_fraction, val_fraction], np.random.default_rng(seed))
+    return Dataset(
+        Split(x_train[train], y_train[train]),
+        Split(x_train[val], y_train[val]),
+        Split(x_test, y_test),
+        SOURCES[name].class_names,
+    )
 
 
 def _read_idx(path) -> np.ndarray:
@@ -249,23 +279,34 @@ def _read_idx(path) -> np.ndarray:
     if magic == 2049:
         shape, offset = (int.from_bytes(data[4:8], "big"),), 8
     elif magic == 2051:
-        shape = tuple(int.from_bytes(data[i:i + 4], "big") for i in (4, 8, 12))
+        shape = tuple(int.from_bytes(data[i : i + 4], "big") for i in (4, 8, 12))
         offset = 16
     else:
-        raise ValueError(f"{path} is not an IDX file of uint8 labels or images "
-                         f"(magic number {magic}, expected 2049 or 2051)")
+        raise ValueError(
+            f"{path} is not an IDX file of uint8 labels or images "
+            f"(magic number {magic}, expected 2049 or 2051)"
+        )
     if len(data) - offset != int(np.prod(shape)):
-        raise ValueError(f"{path} is truncated: the header says {shape}, "
-                         f"but it holds {len(data) - offset} bytes of data")
+        raise ValueError(
+            f"{path} is truncated: the header says {shape}, but it holds {len(data) - offset} bytes of data"
+        )
     return np.frombuffer(data, np.uint8, offset=offset).reshape(shape)
 
 
 class _ArrayUnpickler(pickle.Unpickler):
     """Unpickles CIFAR's dicts of NumPy arrays and nothing else (no arbitrary code)."""
 
-    _ALLOWED = frozenset({("numpy", "ndarray"), ("numpy", "dtype"),
-                *((f"numpy.{core}.multiarray", name) for core in ("core", "_core")
-                  for name in ("_reconstruct", "scalar"))})
+    _ALLOWED = frozenset(
+        {
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            *(
+                (f"numpy.{core}.multiarray", name)
+                for core in ("core", "_core")
+                for name in ("_reconstruct", "scalar")
+            ),
+        }
+    )
 
     def find_class(self, module, name):
         if (module, name) not in self._ALLOWED:

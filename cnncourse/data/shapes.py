@@ -46,9 +46,17 @@ class Shapes:
         return len(self.y)
 
 
-def make_shapes(n: int, size: int = 32, seed: int = 0, classes=SHAPE_NAMES,
-                noise: float = 0.05, scale: tuple[float, float] = (0.25, 0.45),
-                gray: bool = False, masks: bool = False, boxes: bool = False) -> Shapes:
+def make_shapes(
+    n: int,
+    size: int = 32,
+    seed: int = 0,
+    classes=SHAPE_NAMES,
+    noise: float = 0.05,
+    scale: tuple[float, float] = (0.25, 0.45),
+    gray: bool = False,
+    masks: bool = False,
+    boxes: bool = False,
+) -> Shapes:
     """``n`` images of one shape each, balanced over ``classes``.
 
     size: image height and width in pixels (>= 8). scale: the shape's outer radius as a
@@ -65,8 +73,7 @@ def make_shapes(n: int, size: int = 32, seed: int = 0, classes=SHAPE_NAMES,
     classes = tuple(classes)
     unknown = [c for c in classes if c not in _INSIDE]
     if not classes or unknown or len(set(classes)) != len(classes):
-        raise ValueError(f"classes must be distinct names from {SHAPE_NAMES + EXTRA_SHAPES}; "
-                         f"got {classes!r}")
+        raise ValueError(f"classes must be distinct names from {SHAPE_NAMES + EXTRA_SHAPES}; got {classes!r}")
     lo, hi = scale
     if not 0 < lo <= hi <= 0.5:
         raise ValueError(f"scale must be (low, high) with 0 < low <= high <= 0.5; got {scale!r}")
@@ -106,10 +113,9 @@ def make_shapes(n: int, size: int = 32, seed: int = 0, classes=SHAPE_NAMES,
                 inside[idx] = _INSIDE[name](u[idx], v[idx])
         out = x[sl]
         out[...] = background[sl, None, None, :]
-        np.copyto(out, foreground[sl, None, None, :].astype(np.float32),
-                  where=inside[..., None])
+        np.copyto(out, foreground[sl, None, None, :].astype(np.float32), where=inside[..., None])
         if noise > 0:
-            buf = noise_buf[:len(out)]
+            buf = noise_buf[: len(out)]
             rng.standard_normal(out=buf, dtype=np.float32)
             buf *= np.float32(noise)
             out += buf
@@ -117,13 +123,23 @@ def make_shapes(n: int, size: int = 32, seed: int = 0, classes=SHAPE_NAMES,
         if mask_out is not None:
             np.multiply(inside, (labels[:, None, None] + 1).astype(np.uint8), out=mask_out[sl])
 
-    return Shapes(x=x, y=y.astype(np.int64), class_names=classes,
-                  masks=mask_out if masks else None,
-                  boxes=mask_boxes(mask_out) if boxes else None)
+    return Shapes(
+        x=x,
+        y=y.astype(np.int64),
+        class_names=classes,
+        masks=mask_out if masks else None,
+        boxes=mask_boxes(mask_out) if boxes else None,
+    )
 
 
-def load_shapes(n: int = 6000, size: int = 32, val_fraction: float = 0.1,
-                test_fraction: float = 0.2, seed: int = 0, **kwargs) -> Dataset:
+def load_shapes(
+    n: int = 6000,
+    size: int = 32,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    **kwargs,
+) -> Dataset:
     """:func:`make_shapes` split like :func:`~cnncourse.data.load_digits` into a
     :class:`~cnncourse.data.Dataset` (stratified by class, fixed by ``seed``).
 
@@ -146,8 +162,15 @@ def mask_boxes(masks: np.ndarray) -> np.ndarray:
     rows = masks.any(axis=2)
     cols = masks.any(axis=1)
     h, w = masks.shape[1:]
-    boxes = np.stack([rows.argmax(axis=1), cols.argmax(axis=1),
-                      h - rows[:, ::-1].argmax(axis=1), w - cols[:, ::-1].argmax(axis=1)], axis=1)
+    boxes = np.stack(
+        [
+            rows.argmax(axis=1),
+            cols.argmax(axis=1),
+            h - rows[:, ::-1].argmax(axis=1),
+            w - cols[:, ::-1].argmax(axis=1),
+        ],
+        axis=1,
+    )
     boxes[~rows.any(axis=1)] = 0
     return boxes.astype(np.float32)
 
@@ -191,8 +214,7 @@ def _cross_inside(u, v, arm: float = 0.32):
 
 def _heart_inside(u, v):
     """Two discs side by side over a downward-pointing triangle."""
-    lobes = ((u - 0.4) ** 2 + (v + 0.3) ** 2 <= 0.42**2) | ((u + 0.4) ** 2 + (v + 0.3) ** 2
-                                                          <= 0.42**2)
+    lobes = ((u - 0.4) ** 2 + (v + 0.3) ** 2 <= 0.42**2) | ((u + 0.4) ** 2 + (v + 0.3) ** 2 <= 0.42**2)
     tip = (v >= -0.3) & (v <= 0.95) & (np.abs(u) <= 0.8 * (0.95 - v) / 1.25)
     return lobes | tip
 

@@ -20,11 +20,11 @@ from .splits import Dataset, split_dataset, split_fractions
 SIGNAL_CLASSES = ("sine", "burst", "chirp", "square")
 
 # Frequencies in cycles per sample, so a pattern looks the same whatever the length.
-_SINE_PERIOD = (20.0, 50.0)     # sine and square waves: 20 to 50 samples per cycle
-_CHIRP_START = (0.015, 0.03)    # chirp: from 33-67 samples per cycle ...
-_CHIRP_END = (0.10, 0.15)       # ... to 7-10 samples per cycle at the end
-_BURST_PERIOD = (3.5, 5.0)      # burst: a fast oscillation ...
-_BURST_LENGTH = (12, 20)        # ... lasting 12 to 20 samples
+_SINE_PERIOD = (20.0, 50.0)  # sine and square waves: 20 to 50 samples per cycle
+_CHIRP_START = (0.015, 0.03)  # chirp: from 33-67 samples per cycle ...
+_CHIRP_END = (0.10, 0.15)  # ... to 7-10 samples per cycle at the end
+_BURST_PERIOD = (3.5, 5.0)  # burst: a fast oscillation ...
+_BURST_LENGTH = (12, 20)  # ... lasting 12 to 20 samples
 MIN_LENGTH = 32
 
 
@@ -49,8 +49,14 @@ class Signals:
         return len(self.y)
 
 
-def make_signals(n: int, length: int = 128, seed: int = 0, classes=SIGNAL_CLASSES,
-                 noise: float = 0.2, amplitude: tuple[float, float] = (0.6, 1.0)) -> Signals:
+def make_signals(
+    n: int,
+    length: int = 128,
+    seed: int = 0,
+    classes=SIGNAL_CLASSES,
+    noise: float = 0.2,
+    amplitude: tuple[float, float] = (0.6, 1.0),
+) -> Signals:
     """``n`` one-channel signals, balanced over ``classes`` (names from :data:`SIGNAL_CLASSES`).
 
     Every signal has an amplitude ``A`` drawn uniformly from ``amplitude`` and a random
@@ -107,18 +113,25 @@ def make_signals(n: int, length: int = 128, seed: int = 0, classes=SIGNAL_CLASSE
         fast = 1.0 / rng.uniform(*_BURST_PERIOD, len(burst))
         fast_phase = rng.uniform(0, 2 * np.pi, len(burst))
         for i, s, m, f, p in zip(burst, start, size, fast, fast_phase, strict=True):
-            wave[i, s:s + m] += np.sin(2 * np.pi * f * np.arange(m) + p)
+            wave[i, s : s + m] += np.sin(2 * np.pi * f * np.arange(m) + p)
         events[burst] = np.stack([start, start + size], axis=1)
 
     x = amp * wave
     if noise > 0:
         x = x + rng.normal(0.0, noise, x.shape)
-    return Signals(x=x[..., None].astype(np.float32), y=y.astype(np.int64), class_names=classes,
-                   events=events)
+    return Signals(
+        x=x[..., None].astype(np.float32), y=y.astype(np.int64), class_names=classes, events=events
+    )
 
 
-def load_signals(n: int = 2000, length: int = 128, val_fraction: float = 0.1,
-                 test_fraction: float = 0.2, seed: int = 0, **kwargs) -> Dataset:
+def load_signals(
+    n: int = 2000,
+    length: int = 128,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    **kwargs,
+) -> Dataset:
     """:func:`make_signals` split like :func:`~cnncourse.data.load_digits` into a
     :class:`~cnncourse.data.Dataset` of ``(N, length, 1)`` signals (stratified by class,
     fixed by ``seed``). kwargs go to :func:`make_signals` (``classes``, ``noise``, ...).
@@ -128,8 +141,9 @@ def load_signals(n: int = 2000, length: int = 128, val_fraction: float = 0.1,
     return split_dataset(data.x, data.y, data.class_names, val_fraction, test_fraction, seed)
 
 
-def make_token_sequences(n: int, length: int = 24, vocab_size: int = 20, motif=(3, 1, 4),
-                         seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_token_sequences(
+    n: int, length: int = 24, vocab_size: int = 20, motif=(3, 1, 4), seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """A toy text task: does the ``motif`` (a short run of token ids) occur in the sequence?
 
     Half the sequences (label 1) contain the motif, planted at a random position; the other
@@ -160,7 +174,7 @@ def make_token_sequences(n: int, length: int = 24, vocab_size: int = 20, motif=(
             x[i, hits + k - 1] = rng.integers(0, vocab_size, hits.size)
         if y[i]:
             start = rng.integers(0, length - k + 1)
-            x[i, start:start + k] = motif
+            x[i, start : start + k] = motif
     return x.astype(np.int64), y.astype(np.int64)
 
 

@@ -54,13 +54,15 @@ def stratified_split(y, fractions, rng: np.random.Generator) -> list[np.ndarray]
 def split_fractions(val_fraction: float, test_fraction: float) -> list[float]:
     """``[train, val, test]`` fractions; a ``ValueError`` unless they make a valid split."""
     if not (0 <= val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ValueError(f"fractions must be in [0, 1) and sum below 1; got val={val_fraction}, "
-                         f"test={test_fraction}")
+        raise ValueError(
+            f"fractions must be in [0, 1) and sum below 1; got val={val_fraction}, test={test_fraction}"
+        )
     return [1 - val_fraction - test_fraction, val_fraction, test_fraction]
 
 
-def split_dataset(x, y, class_names, val_fraction: float = 0.1, test_fraction: float = 0.2,
-                  seed: int = 0) -> Dataset:
+def split_dataset(
+    x, y, class_names, val_fraction: float = 0.1, test_fraction: float = 0.2, seed: int = 0
+) -> Dataset:
     """``x`` (N, ...) and ``y`` (N,) split into train / validation / test, every class in the
     same proportions, fixed by ``seed``."""
     fractions = split_fractions(val_fraction, test_fraction)

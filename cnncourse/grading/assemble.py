@@ -49,8 +49,7 @@ class Step:
     def label(self) -> str:
         if self.kind == EXTRA:
             return "a cell you added" + (f" after {self.grade_id!r}" if self.grade_id else "")
-        return f"{'your cell' if self.kind == SOLUTION else self.kind + ' cell'} " \
-               f"{self.grade_id!r}"
+        return f"{'your cell' if self.kind == SOLUTION else self.kind + ' cell'} {self.grade_id!r}"
 
     @property
     def has_hidden(self) -> bool:
@@ -128,8 +127,10 @@ def build_plan(source_nb, submission: dict | None) -> Plan:
             anchor = gid
     for gid, cells in matched.items():
         if kinds[gid] == SOLUTION and len(cells) > 1:
-            plan.notes.append(f"your cell {gid!r} appears {len(cells)} times; the last copy "
-                              "was graded as the answer and the others ran as your own cells")
+            plan.notes.append(
+                f"your cell {gid!r} appears {len(cells)} times; the last copy "
+                "was graded as the answer and the others ran as your own cells"
+            )
 
     def add_extras(anchor_id):
         for cell in extras_after.get(anchor_id, []):
@@ -147,15 +148,22 @@ def build_plan(source_nb, submission: dict | None) -> Plan:
         theirs = last_copy.get(gid)
         if kind == SOLUTION:
             if theirs is None:
-                plan.notes.append(f"your cell {gid!r} is missing (deleted, or its metadata was "
-                                  "removed); it was graded as unanswered")
+                plan.notes.append(
+                    f"your cell {gid!r} is missing (deleted, or its metadata was "
+                    "removed); it was graded as unanswered"
+                )
                 step = Step(SOLUTION, gid, [Segment(stub_solution(source))], origin="stub")
             else:
                 step = Step(SOLUTION, gid, [Segment(cell_source(theirs))], origin="submission")
             step.forbidden, covers = forbidden_of(cell), gid
         elif kind == TEST:
-            step = Step(TEST, gid, split_hidden(source),
-                        points=float(cell.metadata["nbgrader"]["points"]), covers=covers)
+            step = Step(
+                TEST,
+                gid,
+                split_hidden(source),
+                points=float(cell.metadata["nbgrader"]["points"]),
+                covers=covers,
+            )
             _note_changes(plan, submission, theirs, gid, (strip_hidden(source), source), "test")
         else:
             step = Step(SETUP, gid, [Segment(source)])
@@ -170,8 +178,10 @@ def build_plan(source_nb, submission: dict | None) -> Plan:
         try:
             plan.findings = check_plan(plan)
         except Exception as exc:  # a bug in the check must not stop the grading
-            plan.notes.append(f"the grader could not check that the answers are your own "
-                              f"work ({type(exc).__name__}: {exc}); ask your teacher")
+            plan.notes.append(
+                f"the grader could not check that the answers are your own "
+                f"work ({type(exc).__name__}: {exc}); ask your teacher"
+            )
     return plan
 
 

@@ -42,9 +42,15 @@ class _Worker:
         self.log = log
         with log.open("ab") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "cnncourse.grading.worker"], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=err, text=True, bufsize=1,
-                start_new_session=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+                [sys.executable, "-m", "cnncourse.grading.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                bufsize=1,
+                start_new_session=True,
+                env={**os.environ, "PYTHONHASHSEED": "0"},
+            )
         self.answers: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -65,8 +71,10 @@ class _Worker:
             try:
                 line = self.answers.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                return f"grading took longer than {timeout:g} s (the notebook limit plus a " \
-                       "margin); the grader was stopped"
+                return (
+                    f"grading took longer than {timeout:g} s (the notebook limit plus a "
+                    "margin); the grader was stopped"
+                )
             if line is None:
                 code = self.proc.wait()
                 return f"the grading process exited with code {code}"
@@ -95,9 +103,15 @@ class _Worker:
             self.kill()
 
 
-def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, *,
-                jobs: int = 2, limits: Limits | None = None,
-                progress: Callable[[str], None] | None = None) -> list[SubmissionResult]:
+def grade_batch(
+    source: Path,
+    submissions: Sequence[Submission],
+    out_dir: Path,
+    *,
+    jobs: int = 2,
+    limits: Limits | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[SubmissionResult]:
     """Grade every submission and write the reports; returns results in input order.
 
     Raises :class:`~.notebook_format.NotebookError` only for a bad *source*, and
@@ -128,9 +142,11 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
             results[i] = result
             done[0] += 1
             if progress:
-                progress(f"[{done[0]}/{len(submissions)}] {result.student}: "
-                         f"{result.score:g}/{result.max_score:g} ({result.status}, "
-                         f"{result.seconds:.1f} s)")
+                progress(
+                    f"[{done[0]}/{len(submissions)}] {result.student}: "
+                    f"{result.score:g}/{result.max_score:g} ({result.status}, "
+                    f"{result.seconds:.1f} s)"
+                )
 
     def lane(workdir: Path, lane_id: int) -> None:
         worker = None
@@ -143,15 +159,22 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
                 sub = submissions[i]
                 if sub.path is None:
                     reason = sub.notes[-1] if sub.notes else "no submission found"
-                    finish(i, failed_result(source, sub.student, None, Status.MISSING, reason,
-                                            max_score, template))
+                    finish(
+                        i,
+                        failed_result(source, sub.student, None, Status.MISSING, reason, max_score, template),
+                    )
                     continue
                 worker = worker or _Worker(workdir / f"worker-{lane_id}.log")
-                job = {"id": i, "source": str(source), "submission": str(sub.path),
-                       "student": sub.student, "limits": asdict(limits),
-                       "result": str(workdir / f"result-{i}.json"),
-                       "kernels": str(workdir / f"kernels-{i}.txt"),
-                       "tmp": str(workdir / f"tmp-{lane_id}")}
+                job = {
+                    "id": i,
+                    "source": str(source),
+                    "submission": str(sub.path),
+                    "student": sub.student,
+                    "limits": asdict(limits),
+                    "result": str(workdir / f"result-{i}.json"),
+                    "kernels": str(workdir / f"kernels-{i}.txt"),
+                    "tmp": str(workdir / f"tmp-{lane_id}"),
+                }
                 started = time.monotonic()
                 problem = worker.run(job, hard_limit)
                 result = None
@@ -164,8 +187,9 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
                 if problem is not None:
                     worker.kill(Path(job["kernels"]))
                     worker = None
-                    result = failed_result(source, sub.student, str(sub.path), Status.GRADER_ERROR,
-                                           problem, max_score, template)
+                    result = failed_result(
+                        source, sub.student, str(sub.path), Status.GRADER_ERROR, problem, max_score, template
+                    )
                     result.seconds = round(time.monotonic() - started, 2)
                 finish(i, result)
         finally:
@@ -173,8 +197,10 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
                 worker.close()
 
     with tempfile.TemporaryDirectory(prefix="cnncourse-batch-") as tmp:
-        threads = [threading.Thread(target=lane, args=(Path(tmp), k), daemon=True)
-                   for k in range(max(1, min(jobs, len(submissions))))]
+        threads = [
+            threading.Thread(target=lane, args=(Path(tmp), k), daemon=True)
+            for k in range(max(1, min(jobs, len(submissions))))
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -182,9 +208,13 @@ def grade_batch(source: Path, submissions: Sequence[Submission], out_dir: Path, 
         logs = "".join(p.read_text(errors="replace") for p in sorted(Path(tmp).glob("*.log")))
         if logs.strip():  # the grader's own errors, for the instructor
             write_text(out_dir / "grader.log", logs)
-    final = [r if r is not None else failed_result(source, s.student, str(s.path),
-                                                   Status.GRADER_ERROR, "not graded", max_score,
-                                                   template)
-             for r, s in zip(results, submissions, strict=True)]
+    final = [
+        r
+        if r is not None
+        else failed_result(
+            source, s.student, str(s.path), Status.GRADER_ERROR, "not graded", max_score, template
+        )
+        for r, s in zip(results, submissions, strict=True)
+    ]
     write_gradebook(final, out_dir / "gradebook.csv", test_ids)
     return final

@@ -32,9 +32,19 @@ from cnncourse.nn.gradcheck import numerical_gradient
 HIDDEN_REMINDER = "Hidden tests may still check more cases when the notebook is graded."
 
 __all__ = [
-    "HIDDEN_REMINDER", "Case", "assert_close", "assert_dtype", "assert_shape",
-    "check_backward", "check_function", "check_gradient", "first_output",
-    "fraction_correct", "name_of", "passed", "points",
+    "HIDDEN_REMINDER",
+    "Case",
+    "assert_close",
+    "assert_dtype",
+    "assert_shape",
+    "check_backward",
+    "check_function",
+    "check_gradient",
+    "first_output",
+    "fraction_correct",
+    "name_of",
+    "passed",
+    "points",
 ]
 
 
@@ -53,11 +63,9 @@ def _as_array(got, name: str) -> np.ndarray:
     try:
         arr = np.asarray(got)
     except ValueError as exc:
-        raise AssertionError(f"{name}: got {type(got).__name__} that is not an array "
-                             f"({exc})") from None
+        raise AssertionError(f"{name}: got {type(got).__name__} that is not an array ({exc})") from None
     if arr.dtype == object:
-        raise AssertionError(f"{name}: got {type(got).__name__} that is not an array of "
-                             f"numbers")
+        raise AssertionError(f"{name}: got {type(got).__name__} that is not an array of numbers")
     return arr
 
 
@@ -76,12 +84,13 @@ def assert_dtype(got, expected, name: str = "output") -> None:
     """Raise unless ``got`` has dtype ``expected`` (the input's dtype should win)."""
     arr = _as_array(got, name)
     if arr.dtype != np.dtype(expected):
-        raise AssertionError(f"{name}: dtype expected {np.dtype(expected)}, got {arr.dtype}"
-                             " (create outputs with dtype=x.dtype)")
+        raise AssertionError(
+            f"{name}: dtype expected {np.dtype(expected)}, got {arr.dtype}"
+            " (create outputs with dtype=x.dtype)"
+        )
 
 
-def assert_close(got, expected, name: str = "output", rtol: float = 1e-6,
-                 atol: float = 1e-8) -> None:
+def assert_close(got, expected, name: str = "output", rtol: float = 1e-6, atol: float = 1e-8) -> None:
     """Raise unless ``got`` matches ``expected`` value by value.
 
     The message gives the shape difference, or how many values differ, the first wrong
@@ -163,8 +172,7 @@ def first_output(result, name: str = "forward"):
     """``out`` from a forward pass that returns ``(out, cache)`` (or just ``out``)."""
     if isinstance(result, tuple):
         if len(result) != 2:
-            raise AssertionError(f"{name}: expected (out, cache) or out, got a tuple of "
-                                 f"{len(result)} values")
+            raise AssertionError(f"{name}: expected (out, cache) or out, got a tuple of {len(result)} values")
         return result[0]
     return result
 
@@ -177,10 +185,19 @@ def name_of(fn) -> str:
 # --------------------------------------------------------------------------- generic checks
 
 
-def check_function(fn: Callable, reference: Callable, cases: Sequence, *, name: str = "",
-                   output: Callable | None = None, outputs: Sequence[str] = (),
-                   rtol: float = 1e-6, atol: float = 1e-8, check_dtype: bool = True,
-                   quiet: bool = False) -> None:
+def check_function(
+    fn: Callable,
+    reference: Callable,
+    cases: Sequence,
+    *,
+    name: str = "",
+    output: Callable | None = None,
+    outputs: Sequence[str] = (),
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    check_dtype: bool = True,
+    quiet: bool = False,
+) -> None:
     """Compare ``fn`` with ``reference`` on every case.
 
     cases: :class:`Case` objects, argument tuples, or ``(args, kwargs)`` pairs (the
@@ -198,10 +215,11 @@ def check_function(fn: Callable, reference: Callable, cases: Sequence, *, name: 
             got, expected = output(got), output(expected)
         _compare(got, expected, what, outputs, rtol, atol, check_dtype)
         for i, (before, after) in enumerate(zip(case.args, args_after, strict=True)):
-            if isinstance(before, np.ndarray) and not np.array_equal(before, after,
-                                                                     equal_nan=True):
-                raise AssertionError(f"{what}: the function changed its input argument "
-                                     f"{i + 1} in place; work on a copy instead")
+            if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
+                raise AssertionError(
+                    f"{what}: the function changed its input argument "
+                    f"{i + 1} in place; work on a copy instead"
+                )
     if not quiet:
         passed(name, len(cases), "shapes, dtypes and values" if check_dtype else "values")
 
@@ -210,8 +228,10 @@ def _compare(got, expected, what, names, rtol, atol, check_dtype):
     if isinstance(expected, tuple):
         if not isinstance(got, tuple | list) or len(got) != len(expected):
             n = len(got) if isinstance(got, tuple | list) else "1"
-            raise AssertionError(f"{what}: expected {len(expected)} results "
-                                 f"{'(' + ', '.join(names) + ')' if names else ''}, got {n}")
+            raise AssertionError(
+                f"{what}: expected {len(expected)} results "
+                f"{'(' + ', '.join(names) + ')' if names else ''}, got {n}"
+            )
         labels = list(names) or [f"result {i}" for i in range(len(expected))]
         for label, g, e in zip(labels, got, expected, strict=True):
             _compare(g, e, f"{what} -> {label}", (), rtol, atol, check_dtype)
@@ -219,8 +239,9 @@ def _compare(got, expected, what, names, rtol, atol, check_dtype):
     if isinstance(expected, int | np.integer) and not isinstance(expected, bool):
         if not isinstance(got, int | np.integer) or isinstance(got, bool):
             kind = type(got).__name__
-            raise AssertionError(f"{what}: expected the int {expected}, got {kind} "
-                                 f"{_fmt(got)} (use // for integer division)")
+            raise AssertionError(
+                f"{what}: expected the int {expected}, got {kind} {_fmt(got)} (use // for integer division)"
+            )
     assert_close(got, expected, what, rtol, atol)
     if check_dtype and isinstance(expected, np.ndarray):
         assert_dtype(got, expected.dtype, what)
@@ -255,14 +276,14 @@ def points(fraction, out_of) -> float:
     from 0 to 1 (a bool counts as 0 or 1); anything else raises ``ValueError``, which
     fails the test rather than giving wrong points.
     """
-    if isinstance(out_of, bool) or not isinstance(out_of, int | float | np.integer
-                                                  | np.floating):
+    if isinstance(out_of, bool) or not isinstance(out_of, int | float | np.integer | np.floating):
         raise ValueError(f"points: out_of must be the cell's points, a number; got {out_of!r}")
     if not 0 < float(out_of) < float("inf"):
         raise ValueError(f"points: out_of must be a positive number; got {out_of!r}")
     if not isinstance(fraction, bool | int | float | np.bool_ | np.integer | np.floating):
-        raise ValueError(f"points: the fraction must be a number from 0 to 1; got "
-                         f"{type(fraction).__name__} {fraction!r}")
+        raise ValueError(
+            f"points: the fraction must be a number from 0 to 1; got {type(fraction).__name__} {fraction!r}"
+        )
     value = float(fraction)
     if -1e-9 <= value < 0.0 or 1.0 < value <= 1.0 + 1e-9:  # rounding, e.g. a sum of thirds
         value = min(max(value, 0.0), 1.0)
@@ -271,10 +292,20 @@ def points(fraction, out_of) -> float:
     return float(round(value * float(out_of), 6))
 
 
-def check_backward(forward: Callable, backward: Callable, ref_forward: Callable,
-                   ref_backward: Callable, inputs: dict, *, name: str = "",
-                   forward_kwargs: dict | None = None, seed: int = 0,
-                   rtol: float = 1e-6, atol: float = 1e-8, quiet: bool = False) -> None:
+def check_backward(
+    forward: Callable,
+    backward: Callable,
+    ref_forward: Callable,
+    ref_backward: Callable,
+    inputs: dict,
+    *,
+    name: str = "",
+    forward_kwargs: dict | None = None,
+    seed: int = 0,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    quiet: bool = False,
+) -> None:
     """Compare the gradients of a learner's forward/backward pair with the reference.
 
     inputs: ``{"x": x, "w": w, ...}`` passed to both forwards by position; the backward
@@ -286,8 +317,10 @@ def check_backward(forward: Callable, backward: Callable, ref_forward: Callable,
     args = tuple(inputs.values())
     result = forward(*copy.deepcopy(args), **kw)
     if not isinstance(result, tuple) or len(result) != 2:
-        raise AssertionError(f"{name}: the forward pass must return (out, cache) so the "
-                             f"backward pass gets its cache; got {type(result).__name__}")
+        raise AssertionError(
+            f"{name}: the forward pass must return (out, cache) so the "
+            f"backward pass gets its cache; got {type(result).__name__}"
+        )
     out, cache = result
     ref_out, ref_cache = ref_forward(*copy.deepcopy(args), **kw)
     assert_shape(out, ref_out.shape, f"{name_of(forward)} output")
@@ -298,16 +331,30 @@ def check_backward(forward: Callable, backward: Callable, ref_forward: Callable,
         expected = (expected,)
         grads = grads if isinstance(grads, tuple) else (grads,)
     labels = tuple(f"d{k}" for k in inputs)[: len(expected)]
-    _compare(tuple(grads) if isinstance(grads, list) else grads, expected,
-             f"{name} with {', '.join(f'{k} {np.shape(v)}' for k, v in inputs.items())}",
-             labels, rtol, atol, check_dtype=False)
+    _compare(
+        tuple(grads) if isinstance(grads, list) else grads,
+        expected,
+        f"{name} with {', '.join(f'{k} {np.shape(v)}' for k, v in inputs.items())}",
+        labels,
+        rtol,
+        atol,
+        check_dtype=False,
+    )
     if not quiet:
         passed(name, len(expected), "gradients " + ", ".join(labels))
 
 
-def check_gradient(forward: Callable, backward: Callable, inputs: dict, *, name: str = "",
-                   seed: int = 0, h: float = 1e-5, tol: float = 1e-6,
-                   quiet: bool = False) -> None:
+def check_gradient(
+    forward: Callable,
+    backward: Callable,
+    inputs: dict,
+    *,
+    name: str = "",
+    seed: int = 0,
+    h: float = 1e-5,
+    tol: float = 1e-6,
+    quiet: bool = False,
+) -> None:
     """Numerical gradient check of a forward/backward pair (no reference needed).
 
     Central differences of ``sum(forward(**inputs)[0] * dout)`` for every input (in
@@ -322,8 +369,10 @@ def check_gradient(forward: Callable, backward: Callable, inputs: dict, *, name:
     if not isinstance(grads, tuple | list):
         grads = (grads,)
     if len(grads) != len(inputs):
-        raise AssertionError(f"{name}: expected {len(inputs)} gradients "
-                             f"({', '.join('d' + k for k in inputs)}), got {len(grads)}")
+        raise AssertionError(
+            f"{name}: expected {len(inputs)} gradients "
+            f"({', '.join('d' + k for k in inputs)}), got {len(grads)}"
+        )
     for (key, value), grad in zip(inputs.items(), grads, strict=True):
         assert_shape(grad, value.shape, f"{name}: d{key}")
 
@@ -339,6 +388,7 @@ def check_gradient(forward: Callable, backward: Callable, inputs: dict, *, name:
             raise AssertionError(
                 f"{name}: gradient d{key} has relative error {error:.2e} (should be "
                 f"below {tol:.0e}); first wrong index {first}: numerical "
-                f"{_fmt(numeric[first])}, yours {_fmt(g[first])}")
+                f"{_fmt(numeric[first])}, yours {_fmt(g[first])}"
+            )
     if not quiet:
         passed(name, len(inputs), "numerical gradients")

@@ -102,29 +102,39 @@ def parse_points(value: str | None, max_points: float) -> tuple[float, str]:
     except ValueError:
         shown = value.strip()
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        return max_points, (f"its last line showed {shown!r}, not a number of points, which "
-                            "counts as all the points, as in nbgrader")
+        return max_points, (
+            f"its last line showed {shown!r}, not a number of points, which "
+            "counts as all the points, as in nbgrader"
+        )
     if points >= 0.0:
         if points > max_points:
-            raise ValueError(f"the test's last line showed {points:g} points, more than the "
-                             f"{max_points:g} the cell is worth")
+            raise ValueError(
+                f"the test's last line showed {points:g} points, more than the "
+                f"{max_points:g} the cell is worth"
+            )
         return points, ""
-    return max_points, (f"its last line showed {value.strip()[:40]}, which is not a number of "
-                        "points from 0 up and counts as all the points, as in nbgrader")
+    return max_points, (
+        f"its last line showed {value.strip()[:40]}, which is not a number of "
+        "points from 0 up and counts as all the points, as in nbgrader"
+    )
 
 
 def _stderr_message(outcome: Outcome) -> str:
     """Why a test that wrote to stderr scores 0; only the public part's text is shown."""
     rule = "and a test that writes to stderr scores 0, as in nbgrader"
     if not outcome.stderr:
-        return (f"the hidden tests wrote to stderr (a warning, or an error message printed "
-                f"by the code they ran), {rule}")
+        return (
+            f"the hidden tests wrote to stderr (a warning, or an error message printed "
+            f"by the code they ran), {rule}"
+        )
     text = _ANSI.sub("", outcome.stderr).strip() or repr(outcome.stderr)
     if len(text) > STDERR_CHARS:
         text = text[:STDERR_CHARS] + " ..."
     also = "; the hidden tests wrote to stderr too" if outcome.hidden_stderr else ""
-    return (f"this test wrote to stderr (usually a warning from the code it ran, such as a "
-            f"NumPy RuntimeWarning), {rule}{also}:\n{text}")
+    return (
+        f"this test wrote to stderr (usually a warning from the code it ran, such as a "
+        f"NumPy RuntimeWarning), {rule}{also}:\n{text}"
+    )
 
 
 def _error_text(outcome: Outcome) -> str:
@@ -138,10 +148,12 @@ def _with_failed_parts(message: str, outcome: Outcome) -> str:
     They start with "\u2717" and come from the public part only (the runner keeps no
     output of hidden blocks); a line the message already holds is not repeated.
     """
-    lines = [line.strip() for line in outcome.stdout.splitlines()
-             if line.lstrip().startswith(FAILED_MARK)]
-    lines = [line[:MAX_PART_CHARS] for line in dict.fromkeys(lines) if line[1:].strip()
-             and line[1:].strip() not in message]
+    lines = [line.strip() for line in outcome.stdout.splitlines() if line.lstrip().startswith(FAILED_MARK)]
+    lines = [
+        line[:MAX_PART_CHARS]
+        for line in dict.fromkeys(lines)
+        if line[1:].strip() and line[1:].strip() not in message
+    ]
     if len(lines) > MAX_PARTS:
         lines = [*lines[:MAX_PARTS], f"... and {len(lines) - MAX_PARTS} more"]
     return "\n".join([message, *lines])
@@ -157,8 +169,8 @@ def _learner_traceback(traceback: str, message: str) -> tuple[str, str]:
     said = [line.strip() for line in message.splitlines()]
     notes: list[str] = []
     for start in range(len(lines) - len(said), 0, -1):
-        if [line.strip() for line in lines[start:start + len(said)]] == said:
-            lines, notes = lines[:start], lines[start + len(said):]
+        if [line.strip() for line in lines[start : start + len(said)]] == said:
+            lines, notes = lines[:start], lines[start + len(said) :]
             break
     return "\n".join(notes).strip("\n"), "\n".join(lines).strip("\n")
 
@@ -181,26 +193,46 @@ def score_test(step, outcome: Outcome, limits: Limits) -> TestResult:
     if outcome.limit and outcome.status in (Status.ERROR, Status.DIED):
         where = " in the hidden tests" if outcome.hidden else ""
         ename = f" ({outcome.ename})" if outcome.ename else ""
-        return result(0, Status.FAILED, f"{outcome.limit[0].upper()}{outcome.limit[1:]}{where} "
-                                 f"while this test ran{ename}; the grader's sandbox stops "
-                                 "code that uses that much")
+        return result(
+            0,
+            Status.FAILED,
+            f"{outcome.limit[0].upper()}{outcome.limit[1:]}{where} "
+            f"while this test ran{ename}; the grader's sandbox stops "
+            "code that uses that much",
+        )
     if outcome.status == Status.TIMEOUT:
         where = " in the hidden tests" if outcome.hidden else ""
-        return result(0, Status.FAILED, f"timed out{where} after {_limit(outcome, limits)} and was "
-                                 "interrupted (an endless loop, or far too slow?)")
+        return result(
+            0,
+            Status.FAILED,
+            f"timed out{where} after {_limit(outcome, limits)} and was "
+            "interrupted (an endless loop, or far too slow?)",
+        )
     if outcome.status == Status.HUNG:
-        return result(0, Status.FAILED, f"ran past {_limit(outcome, limits)} and did not stop when "
-                                 "interrupted; the kernel was restarted and the cells after "
-                                 "it ran again without it")
+        return result(
+            0,
+            Status.FAILED,
+            f"ran past {_limit(outcome, limits)} and did not stop when "
+            "interrupted; the kernel was restarted and the cells after "
+            "it ran again without it",
+        )
     if outcome.status == Status.DIED:
-        return result(0, Status.FAILED, "the kernel died while running this test (os._exit, a "
-                                 "crash in compiled code, or out of memory); the cells after "
-                                 "it ran in a new kernel")
+        return result(
+            0,
+            Status.FAILED,
+            "the kernel died while running this test (os._exit, a "
+            "crash in compiled code, or out of memory); the cells after "
+            "it ran in a new kernel",
+        )
     if outcome.status == Status.ERROR:
         if outcome.hidden:
-            return result(0, Status.FAILED, f"the public checks passed but the hidden tests failed "
-                                     f"({outcome.ename}); test more cases yourself: other "
-                                     "shapes, strides, padding, dtypes and edge values")
+            return result(
+                0,
+                Status.FAILED,
+                f"the public checks passed but the hidden tests failed "
+                f"({outcome.ename}); test more cases yourself: other "
+                "shapes, strides, padding, dtypes and edge values",
+            )
         notes, details = _learner_traceback(outcome.traceback, _error_text(outcome))
         message = _error_text(outcome) + (f"\n{notes}" if notes else "")
         test = result(0, Status.FAILED, _with_failed_parts(message, outcome))
@@ -213,16 +245,24 @@ def score_test(step, outcome: Outcome, limits: Limits) -> TestResult:
     try:
         points, note = parse_points(outcome.value, max_points)
     except ValueError as exc:
-        return result(0, Status.FAILED, f"this test is broken, not your answer: {exc}. nbgrader "
-                                 "cannot grade a notebook with such a cell; it scores 0 here "
-                                 "(please tell your instructor)" + warnings)
+        return result(
+            0,
+            Status.FAILED,
+            f"this test is broken, not your answer: {exc}. nbgrader "
+            "cannot grade a notebook with such a cell; it scores 0 here "
+            "(please tell your instructor)" + warnings,
+        )
     if points == max_points:
         return result(max_points, Status.PASSED, "passed" + (f" ({note})" if note else "") + warnings)
     if points == 0:
-        return result(0, Status.FAILED, _with_failed_parts("none of the test's cases passed", outcome)
-                      + warnings)
-    return result(points, Status.PARTIAL, _with_failed_parts(
-        f"partial credit: {points:g} of {max_points:g} points", outcome) + warnings)
+        return result(
+            0, Status.FAILED, _with_failed_parts("none of the test's cases passed", outcome) + warnings
+        )
+    return result(
+        points,
+        Status.PARTIAL,
+        _with_failed_parts(f"partial credit: {points:g} of {max_points:g} points", outcome) + warnings,
+    )
 
 
 def step_notes(plan: Plan, outcomes: list[Outcome], limits: Limits) -> list[str]:
@@ -241,11 +281,15 @@ def step_notes(plan: Plan, outcomes: list[Outcome], limits: Limits) -> list[str]
         elif outcome.status == Status.TIMEOUT:
             notes.append(f"{who} ran past {_limit(outcome, limits)} and was interrupted")
         elif outcome.status == Status.HUNG:
-            notes.append(f"{who} ran past {_limit(outcome, limits)} and did not stop when "
-                         "interrupted; the notebook ran again without it")
+            notes.append(
+                f"{who} ran past {_limit(outcome, limits)} and did not stop when "
+                "interrupted; the notebook ran again without it"
+            )
         elif outcome.status == Status.DIED:
-            notes.append(f"{who} killed the kernel (os._exit, a crash in compiled code, or "
-                         "out of memory); the notebook ran again without it")
+            notes.append(
+                f"{who} killed the kernel (os._exit, a crash in compiled code, or "
+                "out of memory); the notebook ran again without it"
+            )
     return notes
 
 
@@ -306,9 +350,11 @@ def copy_folder(folder: Path, notebook: Path, target: Path) -> list[str]:
                 files.append(rel)
                 total += path.stat().st_size
             if len(files) > MAX_COPY_FILES or total > MAX_COPY_BYTES:
-                notes.append(f"the folder {folder.name}/ holds more than {MAX_COPY_FILES} "
-                             f"files or {MAX_COPY_BYTES // 2**20} MiB; only the notebook was "
-                             "copied")
+                notes.append(
+                    f"the folder {folder.name}/ holds more than {MAX_COPY_FILES} "
+                    f"files or {MAX_COPY_BYTES // 2**20} MiB; only the notebook was "
+                    "copied"
+                )
                 files = [notebook.relative_to(folder)]
                 break
     except OSError as exc:
@@ -324,17 +370,22 @@ def copy_folder(folder: Path, notebook: Path, target: Path) -> list[str]:
     return notes
 
 
-def failed_result(source_path, student, submission, status, reason, max_score, plan=None
-                  ) -> SubmissionResult:
-    tests = [TestResult(s.grade_id, 0.0, s.points, Status.NOT_RUN, f"not run: {reason}", s.has_hidden)
-             for s in (plan.tests if plan else [])]
-    return SubmissionResult(student, submission, str(source_path), status, 0.0, max_score,
-                            tests, [reason])
+def failed_result(source_path, student, submission, status, reason, max_score, plan=None) -> SubmissionResult:
+    tests = [
+        TestResult(s.grade_id, 0.0, s.points, Status.NOT_RUN, f"not run: {reason}", s.has_hidden)
+        for s in (plan.tests if plan else [])
+    ]
+    return SubmissionResult(student, submission, str(source_path), status, 0.0, max_score, tests, [reason])
 
 
-def grade_notebook(source_path, submission_path, student: str, limits: Limits | None = None,
-                   source=None, on_kernel: Callable[[int], None] | None = None
-                   ) -> SubmissionResult:
+def grade_notebook(
+    source_path,
+    submission_path,
+    student: str,
+    limits: Limits | None = None,
+    source=None,
+    on_kernel: Callable[[int], None] | None = None,
+) -> SubmissionResult:
     """Grade one submission (``None``: nothing was submitted) against the source.
 
     Runs in a temporary copy of the submission's folder; the submission itself is only
@@ -350,14 +401,14 @@ def grade_notebook(source_path, submission_path, student: str, limits: Limits | 
     max_score = sum(step.points for step in template.tests)
     sub = str(submission_path) if submission_path else None
     if submission_path is None:
-        return failed_result(source_path, student, None, Status.MISSING, "no submission found",
-                             max_score, template)
+        return failed_result(
+            source_path, student, None, Status.MISSING, "no submission found", max_score, template
+        )
     submission_path = Path(submission_path)
     try:
         data = read_submission(submission_path)
     except NotebookError as exc:
-        return failed_result(source_path, student, sub, Status.UNREADABLE, str(exc), max_score,
-                             template)
+        return failed_result(source_path, student, sub, Status.UNREADABLE, str(exc), max_score, template)
     plan = build_plan(nb, data)
     workdir = Path(tempfile.mkdtemp(prefix="cnncourse-grade-"))
     try:
@@ -367,10 +418,23 @@ def grade_notebook(source_path, submission_path, student: str, limits: Limits | 
         outcomes, run_notes = run_plan(plan, cwd, limits, on_kernel)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    tests = [score_test(step, outcome, limits)
-             for step, outcome in zip(plan.steps, outcomes, strict=True) if step.kind == TEST]
+    tests = [
+        score_test(step, outcome, limits)
+        for step, outcome in zip(plan.steps, outcomes, strict=True)
+        if step.kind == TEST
+    ]
     own_work.apply(plan, outcomes, tests)  # answers that call the reference score 0
     notes = notes + plan.notes + step_notes(plan, outcomes, limits) + run_notes
     score = round(sum(t.points for t in tests), 4)
-    return SubmissionResult(student, sub, str(source_path), Status.GRADED, score, max_score, tests,
-                            notes, round(time.monotonic() - started, 2), sandbox=mode)
+    return SubmissionResult(
+        student,
+        sub,
+        str(source_path),
+        Status.GRADED,
+        score,
+        max_score,
+        tests,
+        notes,
+        round(time.monotonic() - started, 2),
+        sandbox=mode,
+    )

@@ -141,14 +141,19 @@ def _package_files(project: Path) -> list[Path]:
     files = []
     for path in sorted((project / "cnncourse").rglob("*")):
         rel = path.relative_to(project)
-        if (path.is_file() and not path.is_symlink() and path.suffix not in (".pyc", ".pyo")
-                and not any(p in _SKIP_PARTS or p.startswith(".") for p in rel.parts)):
+        if (
+            path.is_file()
+            and not path.is_symlink()
+            and path.suffix not in (".pyc", ".pyo")
+            and not any(p in _SKIP_PARTS or p.startswith(".") for p in rel.parts)
+        ):
             files.append(rel)
     return files
 
 
-def autograder_files(source: Path, *, project: Path | None = None, settings: dict | None = None,
-                     venv: str = DEFAULT_VENV) -> dict[str, tuple[bytes, bool]]:
+def autograder_files(
+    source: Path, *, project: Path | None = None, settings: dict | None = None, venv: str = DEFAULT_VENV
+) -> dict[str, tuple[bytes, bool]]:
     """Every file of the zip: ``{name: (content, executable)}``.
 
     Validates the source notebook first (raises :class:`~.notebook_format.NotebookError`)
@@ -160,18 +165,23 @@ def autograder_files(source: Path, *, project: Path | None = None, settings: dic
     source = Path(source)
     project = Path(project) if project else project_root()
     load_source(source)
-    needed = [project / "pyproject.toml", project / "README.md",
-              project / "requirements" / "lock.txt", project / "cnncourse" / "__init__.py"]
+    needed = [
+        project / "pyproject.toml",
+        project / "README.md",
+        project / "requirements" / "lock.txt",
+        project / "cnncourse" / "__init__.py",
+    ]
     missing = [str(p) for p in needed if not p.is_file()]
     if missing:
-        raise FileNotFoundError(f"not a course checkout (missing {', '.join(missing)}); "
-                                "run `cnncourse gradescope` from a clone of the course")
+        raise FileNotFoundError(
+            f"not a course checkout (missing {', '.join(missing)}); "
+            "run `cnncourse gradescope` from a clone of the course"
+        )
     pip = _pip_version(project)
     pip_line = f'"$VENV/bin/python" -m pip install -q "pip=={pip}"\n' if pip else ""
     config = {"notebook": source.name, "venv": venv, **(settings or {})}
     files: dict[str, tuple[bytes, bool]] = {
-        "setup.sh": (SETUP_SH.replace("__VENV__", venv).replace("__PIP__", pip_line)
-                     .encode(), True),
+        "setup.sh": (SETUP_SH.replace("__VENV__", venv).replace("__PIP__", pip_line).encode(), True),
         "run_autograder": (RUN_AUTOGRADER.replace("__VENV__", venv).encode(), True),
         CONFIG: ((json.dumps(config, indent=1, sort_keys=True) + "\n").encode(), False),
         source.name: (source.read_bytes(), False),
@@ -218,10 +228,14 @@ def _notebooks(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     inside = folder.resolve()
-    return sorted(p for p in folder.rglob("*.ipynb")
-                  if p.is_file() and not p.is_symlink() and p.resolve().is_relative_to(inside)
-                  and not any(part in _SKIP_PARTS or part.startswith(".")
-                              for part in p.relative_to(folder).parts))
+    return sorted(
+        p
+        for p in folder.rglob("*.ipynb")
+        if p.is_file()
+        and not p.is_symlink()
+        and p.resolve().is_relative_to(inside)
+        and not any(part in _SKIP_PARTS or part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def _uploaded(folder: Path) -> str:
@@ -235,27 +249,50 @@ def _uploaded(folder: Path) -> str:
     return f"uploaded: {shown}"
 
 
-def _grade_command(python: str, source: Path, notebook: Path, out: Path, config: dict
-                   ) -> list[str]:
-    command = [python, "-m", "cnncourse.cli", "grade", "--source", str(source), str(notebook),
-               "--jobs", "1", "--out", str(out), "--quiet",
-               "--sandbox", str(config.get("sandbox", "on"))]
-    options = {"timeout": "--timeout", "notebook_timeout": "--notebook-timeout",
-               "memory_mb": "--memory", "cpu_seconds": "--cpu-time",
-               "processes": "--processes", "open_files": "--open-files",
-               "file_size_mb": "--file-size", "disk_mb": "--disk"}
+def _grade_command(python: str, source: Path, notebook: Path, out: Path, config: dict) -> list[str]:
+    command = [
+        python,
+        "-m",
+        "cnncourse.cli",
+        "grade",
+        "--source",
+        str(source),
+        str(notebook),
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+        "--sandbox",
+        str(config.get("sandbox", "on")),
+    ]
+    options = {
+        "timeout": "--timeout",
+        "notebook_timeout": "--notebook-timeout",
+        "memory_mb": "--memory",
+        "cpu_seconds": "--cpu-time",
+        "processes": "--processes",
+        "open_files": "--open-files",
+        "file_size_mb": "--file-size",
+        "disk_mb": "--disk",
+    }
     for key, flag in options.items():
         if config.get(key) is not None:
-            command += [flag, f"{config[key]:g}" if isinstance(config[key], float)
-                        else str(config[key])]
+            command += [flag, f"{config[key]:g}" if isinstance(config[key], float) else str(config[key])]
     return command
 
 
 def _run(command: list[str], timeout: float, cwd: Path) -> tuple[int | None, str]:
     """Run ``command`` in its own process group; ``(exit code or None on timeout, stderr)``."""
     with tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd,
-                                start_new_session=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=cwd,
+            start_new_session=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        )
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -291,20 +328,25 @@ def grade_submission(root: Path, python: str | None = None) -> dict:
     template = build_plan(nb, None)
 
     def failure(status: Status, reason: str, submission: Path | None = None) -> dict:
-        result = failed_result(source, "submission", str(submission) if submission else None,
-                               status, reason, max_score, template)
+        result = failed_result(
+            source, "submission", str(submission) if submission else None, status, reason, max_score, template
+        )
         result.seconds = time.monotonic() - started
         print(f"run_autograder: not graded: {reason}")
         return gradescope_json(result)
 
     notebooks = _notebooks(submission_dir)
     if not notebooks:
-        return failure(Status.MISSING, f"no notebook was submitted ({_uploaded(submission_dir)}); "
-                                f"upload your {source.name}")
+        return failure(
+            Status.MISSING,
+            f"no notebook was submitted ({_uploaded(submission_dir)}); upload your {source.name}",
+        )
     if len(notebooks) > 1:
         names = ", ".join(str(p.relative_to(submission_dir)) for p in notebooks)
-        return failure(Status.MISSING, f"{len(notebooks)} notebooks were submitted ({names}); "
-                                f"upload only your {source.name}")
+        return failure(
+            Status.MISSING,
+            f"{len(notebooks)} notebooks were submitted ({names}); upload only your {source.name}",
+        )
     notebook = notebooks[0]
     with tempfile.TemporaryDirectory(prefix="cnncourse-gradescope-") as tmp:
         out = Path(tmp) / "out"
@@ -326,9 +368,13 @@ def grade_submission(root: Path, python: str | None = None) -> dict:
     else:
         last = [line for line in stderr.splitlines() if line.strip()]
         why = last[-1].strip()[:500] if last else f"cnncourse grade exited with code {code}"
-    return failure(Status.GRADER_ERROR, f"the autograder could not grade this notebook: {why}. "
-                                 "This is not a problem with your notebook: please tell "
-                                 "your instructor.", notebook)
+    return failure(
+        Status.GRADER_ERROR,
+        f"the autograder could not grade this notebook: {why}. "
+        "This is not a problem with your notebook: please tell "
+        "your instructor.",
+        notebook,
+    )
 
 
 def run(root: Path, python: str | None = None) -> int:
@@ -347,10 +393,13 @@ def run(root: Path, python: str | None = None) -> int:
         data = grade_submission(root, python)
     except Exception as exc:  # the autograder itself is broken: still give an answer
         traceback.print_exc(file=sys.stdout)
-        reason = (f"the autograder failed before grading this notebook ({type(exc).__name__}). "
-                  "This is not a problem with your notebook: please tell your instructor.")
-        data = gradescope_json(SubmissionResult("submission", None, "", Status.GRADER_ERROR, 0.0, 0.0,
-                                                notes=[reason]))
+        reason = (
+            f"the autograder failed before grading this notebook ({type(exc).__name__}). "
+            "This is not a problem with your notebook: please tell your instructor."
+        )
+        data = gradescope_json(
+            SubmissionResult("submission", None, "", Status.GRADER_ERROR, 0.0, 0.0, notes=[reason])
+        )
     try:
         write_text(results, json.dumps(data, indent=1) + "\n")
     except OSError as exc:
@@ -360,12 +409,12 @@ def run(root: Path, python: str | None = None) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnncourse.grading.gradescope",
-                                     description="Gradescope's side of the autograder.")
+    parser = argparse.ArgumentParser(
+        prog="python -m cnncourse.grading.gradescope", description="Gradescope's side of the autograder."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="grade /autograder/submission, write results.json")
-    p.add_argument("--root", type=Path,
-                   default=Path(os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT))
+    p.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT))
     args = parser.parse_args(argv)
     return run(args.root)
 

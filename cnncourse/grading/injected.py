@@ -44,9 +44,11 @@ def call(function, *args) -> str:
     if getattr(kernel_side, name, None) is not function:
         raise ValueError(f"{name} is not a function of cnncourse.grading.kernel_side")
     arguments = ", ".join(repr(arg) for arg in args)
-    return (f'(lambda namespace: (__import__("builtins").exec(__import__("builtins").compile('
-            f'{kernel_source()!r}, {FILENAME!r}, "exec"), namespace), '
-            f'namespace[{name!r}]({arguments}))[1])({{"__name__": {NAMESPACE!r}}})')
+    return (
+        f'(lambda namespace: (__import__("builtins").exec(__import__("builtins").compile('
+        f'{kernel_source()!r}, {FILENAME!r}, "exec"), namespace), '
+        f'namespace[{name!r}]({arguments}))[1])({{"__name__": {NAMESPACE!r}}})'
+    )
 
 
 def tripwire_config(plan) -> dict:
@@ -60,9 +62,11 @@ def tripwire_config(plan) -> dict:
     for step in plan.steps:
         if step.kind == "solution" and step.forbidden:
             code = "".join(s.code for s in step.segments)
-            cells[step.grade_id] = {"forbidden": list(step.forbidden),
-                                    "names": list(step.names),
-                                    "digests": sorted(_digests(code))}
+            cells[step.grade_id] = {
+                "forbidden": list(step.forbidden),
+                "names": list(step.names),
+                "digests": sorted(_digests(code)),
+            }
     config: dict = {}
     if cells:
         source: set[str] = set()
@@ -114,7 +118,6 @@ def _digests(code: str) -> set[str]:
         pass
     out = set()
     for text in forms:
-        for variant in (text, text.rstrip("\n") + "\n", "".join(line + "\n" for line in
-                                                                  text.splitlines())):
+        for variant in (text, text.rstrip("\n") + "\n", "".join(line + "\n" for line in text.splitlines())):
             out.add(hashlib.sha256(variant.encode()).hexdigest())
     return out

@@ -52,8 +52,15 @@ RELOADED_MODULES = (
 )
 TRUSTED_IMPORTS = ("numpy", "cnncourse", "cnncourse.nn")
 # Event callbacks from these packages survive the guard; any other is removed.
-TRUSTED_CALLBACK_PACKAGES = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline",
-                             "ipywidgets", "comm", "jupyter_client")
+TRUSTED_CALLBACK_PACKAGES = (
+    "IPython",
+    "ipykernel",
+    "matplotlib",
+    "matplotlib_inline",
+    "ipywidgets",
+    "comm",
+    "jupyter_client",
+)
 TRIPWIRE = "cnncourse.grading.tripwire"
 # Class attributes that belong to one class object and are never copied to another.
 _OWN_ATTRIBUTES = ("__dict__", "__weakref__")
@@ -113,8 +120,7 @@ def reset_shell(shell) -> None:
     shell.set_custom_exc((), None)
     for callbacks in shell.events.callbacks.values():
         callbacks[:] = [cb for cb in callbacks if is_trusted_callback(cb)]
-    shell.display_formatter.formatters["text/plain"] = PlainTextFormatter(
-        parent=shell.display_formatter)
+    shell.display_formatter.formatters["text/plain"] = PlainTextFormatter(parent=shell.display_formatter)
 
 
 def is_trusted_callback(callback) -> bool:
@@ -184,12 +190,17 @@ def keep_classes(module: types.ModuleType, classes: dict[str, type]) -> None:
     namespace = vars(module)
     for key, old in classes.items():
         new = namespace.get(key)
-        if new is old or type(new) is not type or new.__qualname__ != old.__qualname__ \
-                or old.__bases__ != new.__bases__:
+        if (
+            new is old
+            or type(new) is not type
+            or new.__qualname__ != old.__qualname__
+            or old.__bases__ != new.__bases__
+        ):
             continue
         fresh = {k: v for k, v in vars(new).items() if k not in _OWN_ATTRIBUTES}
-        if any(isinstance(v, types.MemberDescriptorType | types.GetSetDescriptorType)
-               for v in fresh.values()):
+        if any(
+            isinstance(v, types.MemberDescriptorType | types.GetSetDescriptorType) for v in fresh.values()
+        ):
             continue  # __slots__: the descriptors belong to the new class's layout
         for attr in [k for k in vars(old) if k not in fresh and k not in _OWN_ATTRIBUTES]:
             type.__delattr__(old, attr)

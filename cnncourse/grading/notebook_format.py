@@ -118,7 +118,7 @@ def marker_of(line: str) -> str | None:
 
 def solution_instruction(marker_line: str) -> str:
     """The instruction written after ``### BEGIN SOLUTION`` (or the default one)."""
-    rest = marker_line.strip()[len(BEGIN_SOLUTION):].strip().lstrip(":-–— ").strip()
+    rest = marker_line.strip()[len(BEGIN_SOLUTION) :].strip().lstrip(":-–— ").strip()
     return rest or DEFAULT_INSTRUCTION
 
 
@@ -176,17 +176,22 @@ def _marker_problems(source: str, allowed: tuple[str, ...], where: str) -> list[
             continue
         if marker in pairs:
             if open_marker:
-                problems.append(f"{where}, line {lineno}: {marker!r} inside an open "
-                                f"{open_marker!r} block (blocks cannot nest)")
+                problems.append(
+                    f"{where}, line {lineno}: {marker!r} inside an open "
+                    f"{open_marker!r} block (blocks cannot nest)"
+                )
             open_marker = marker
             if marker == BEGIN_HIDDEN and line != line.lstrip():
-                problems.append(f"{where}, line {lineno}: {BEGIN_HIDDEN!r} must start at "
-                                "column 0 (hidden blocks run as separate top-level code)")
+                problems.append(
+                    f"{where}, line {lineno}: {BEGIN_HIDDEN!r} must start at "
+                    "column 0 (hidden blocks run as separate top-level code)"
+                )
         else:
             expected = {v: k for k, v in pairs.items()}[marker]
             if open_marker != expected:
-                problems.append(f"{where}, line {lineno}: {marker!r} without a matching "
-                                f"{expected!r} before it")
+                problems.append(
+                    f"{where}, line {lineno}: {marker!r} without a matching {expected!r} before it"
+                )
             open_marker = None
     if open_marker:
         problems.append(f"{where}: {open_marker!r} is never closed")
@@ -206,8 +211,12 @@ def _parses(code: str) -> str | None:
 
 def _is_checks_call(node, name: str | None = None) -> bool:
     """``node`` is a call ``checks.<name>(...)`` (any ``check_*``/``assert_*`` when None)."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name) and node.func.value.id == "checks"):
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "checks"
+    ):
         return False
     attr = node.func.attr
     return attr == name if name else attr.startswith(("check_", "assert_")) or attr == "passed"
@@ -223,11 +232,16 @@ def _ends_with_semicolon(code: str) -> bool:
     import io
     import tokenize
 
-    skip = {tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER,
-            tokenize.INDENT, tokenize.DEDENT}
+    skip = {
+        tokenize.NEWLINE,
+        tokenize.NL,
+        tokenize.COMMENT,
+        tokenize.ENDMARKER,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+    }
     try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline)
-                  if t.type not in skip]
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type not in skip]
     except (tokenize.TokenError, SyntaxError):
         return False
     return bool(tokens) and tokens[-1].string == ";"
@@ -253,28 +267,41 @@ def final_value_problem(code: str, points) -> str | None:
     if not tree.body or not isinstance(tree.body[-1], ast.Expr):
         return None
     value = tree.body[-1].value
-    want = f"checks.points(fraction, out_of={points:g})" if isinstance(points, int | float) \
+    want = (
+        f"checks.points(fraction, out_of={points:g})"
+        if isinstance(points, int | float)
         else "checks.points(fraction, out_of=P)"
+    )
     if _is_checks_call(value, "points"):
         out_of = [k.value for k in value.keywords if k.arg == "out_of"]
         n_fraction = len(value.args) + sum(k.arg == "fraction" for k in value.keywords)
-        constant = out_of[0].value if len(out_of) == 1 and isinstance(out_of[0], ast.Constant) \
-            else None
-        if (n_fraction != 1 or len(value.args) > 1 or isinstance(constant, bool)
-                or not isinstance(constant, int | float)
-                or not isinstance(points, int | float) or float(constant) != float(points)):
-            return (f"it ends with {_short(value)}, which must be {want}: out_of "
-                    "written as the number of points in the cell's metadata")
+        constant = out_of[0].value if len(out_of) == 1 and isinstance(out_of[0], ast.Constant) else None
+        if (
+            n_fraction != 1
+            or len(value.args) > 1
+            or isinstance(constant, bool)
+            or not isinstance(constant, int | float)
+            or not isinstance(points, int | float)
+            or float(constant) != float(points)
+        ):
+            return (
+                f"it ends with {_short(value)}, which must be {want}: out_of "
+                "written as the number of points in the cell's metadata"
+            )
         if _ends_with_semicolon(code):
             return f"the ';' after {want} hides its value, so the cell would earn full points"
         return None
-    if _ends_with_semicolon(code) or _is_checks_call(value) or (
-            isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
-            and value.func.id == "print"):
+    if (
+        _ends_with_semicolon(code)
+        or _is_checks_call(value)
+        or (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "print")
+    ):
         return None  # shows no value
-    return (f"it ends with the expression {_short(value)}, whose value nbgrader "
-            f"and cnncourse would read as the points earned; end with {want} for partial "
-            "credit, or with a statement for all or nothing")
+    return (
+        f"it ends with the expression {_short(value)}, whose value nbgrader "
+        f"and cnncourse would read as the points earned; end with {want} for partial "
+        "credit, or with a statement for all or nothing"
+    )
 
 
 # --------------------------------------------------------------------------- reading
@@ -306,12 +333,13 @@ def read_submission(path) -> dict:
     if not path.is_file():
         raise NotebookError(f"{path.name} is not a file")
     if size == 0:
-        raise NotebookError(f"{path.name} is empty (0 bytes): save the notebook and submit "
-                            "it again")
+        raise NotebookError(f"{path.name} is empty (0 bytes): save the notebook and submit it again")
     if size > MAX_SUBMISSION_BYTES:
-        raise NotebookError(f"{path.name} is {size / 2**20:.0f} MiB, more than the "
-                            f"{MAX_SUBMISSION_BYTES // 2**20} MiB a notebook may have; "
-                            "clear its outputs and submit it again")
+        raise NotebookError(
+            f"{path.name} is {size / 2**20:.0f} MiB, more than the "
+            f"{MAX_SUBMISSION_BYTES // 2**20} MiB a notebook may have; "
+            "clear its outputs and submit it again"
+        )
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -319,16 +347,22 @@ def read_submission(path) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise NotebookError(f"{path.name} is not JSON ({exc.msg} at line {exc.lineno}, "
-                            f"column {exc.colno}); a notebook is a JSON file") from None
+        raise NotebookError(
+            f"{path.name} is not JSON ({exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}); a notebook is a JSON file"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         got = type(data).__name__ if not isinstance(data, dict) else "an object without 'cells'"
-        raise NotebookError(f"{path.name} is JSON but not a Jupyter notebook (expected an "
-                            f"object with a 'cells' list, got {got})")
+        raise NotebookError(
+            f"{path.name} is JSON but not a Jupyter notebook (expected an "
+            f"object with a 'cells' list, got {got})"
+        )
     major = data.get("nbformat")
     if isinstance(major, int) and major < 4:
-        raise NotebookError(f"{path.name} is an nbformat {major} notebook; open and save it "
-                            "in JupyterLab to convert it to nbformat 4")
+        raise NotebookError(
+            f"{path.name} is an nbformat {major} notebook; open and save it "
+            "in JupyterLab to convert it to nbformat 4"
+        )
     data["cells"] = [c for c in data["cells"] if isinstance(c, dict)]
     return data
 
@@ -363,41 +397,50 @@ def validate_source(nb, name: str = "notebook", own_work_rules: bool = True) -> 
             problems.append(f"{where}: has outputs stored; clear them before committing")
         if not meta:
             if ctype == "code":
-                problems.append(f"{where}: code cell without nbgrader metadata; mark it as "
-                                "a solution, test (grade) or locked cell")
+                problems.append(
+                    f"{where}: code cell without nbgrader metadata; mark it as "
+                    "a solution, test (grade) or locked cell"
+                )
             problems += _marker_problems(source, (), where)
             continue
         gid = meta.get("grade_id")
         where = f"{name}, cell {index} ({gid!r})"
         if not isinstance(gid, str) or not GRADE_ID_PATTERN.match(gid):
-            problems.append(f"{where}: grade_id must be a non-empty string of letters, "
-                            f"digits, '_', '-' or '.'; got {gid!r}")
+            problems.append(
+                f"{where}: grade_id must be a non-empty string of letters, "
+                f"digits, '_', '-' or '.'; got {gid!r}"
+            )
         elif gid in seen:
             problems.append(f"{where}: grade_id {gid!r} is already used by cell {seen[gid]}")
         else:
             seen[gid] = index
         if meta.get("schema_version") != SCHEMA_VERSION:
-            problems.append(f"{where}: schema_version must be {SCHEMA_VERSION}; got "
-                            f"{meta.get('schema_version')!r}")
+            problems.append(
+                f"{where}: schema_version must be {SCHEMA_VERSION}; got {meta.get('schema_version')!r}"
+            )
         for key in ("solution", "grade", "locked"):
             if not isinstance(meta.get(key), bool):
-                problems.append(f"{where}: {key!r} must be true or false; got "
-                                f"{meta.get(key)!r}")
+                problems.append(f"{where}: {key!r} must be true or false; got {meta.get(key)!r}")
         if meta.get("task"):
-            problems.append(f"{where}: nbgrader task cells are graded by hand; "
-                            "cnncourse grades automatically")
+            problems.append(
+                f"{where}: nbgrader task cells are graded by hand; cnncourse grades automatically"
+            )
         kind = cell_kind(cell)
         points = meta.get("points")
         if kind == SOLUTION and meta.get("grade") is True:
-            problems.append(f"{where}: a cell that is both solution and grade is graded by "
-                            "hand in nbgrader; split it into a solution cell and a test cell")
+            problems.append(
+                f"{where}: a cell that is both solution and grade is graded by "
+                "hand in nbgrader; split it into a solution cell and a test cell"
+            )
         if kind == SOLUTION and meta.get("locked") is True:
             problems.append(f"{where}: a solution cell cannot be locked")
         if kind == SOLUTION:
             if untested is not None:
-                problems.append(f"{untested}: no test cell between this solution cell and "
-                                "the next; its tests are the ones zeroed when the answer is "
-                                "not the learner's own work")
+                problems.append(
+                    f"{untested}: no test cell between this solution cell and "
+                    "the next; its tests are the ones zeroed when the answer is "
+                    "not the learner's own work"
+                )
             untested = where
             if own_work_rules:
                 problems += own_work.declaration_problems(cell, where)
@@ -412,8 +455,7 @@ def validate_source(nb, name: str = "notebook", own_work_rules: bool = True) -> 
                 problems.append(f"{where}: a test cell must be locked")
         elif points not in (None, 0):
             problems.append(f"{where}: only test (grade) cells carry points; got {points!r}")
-        allowed = {SOLUTION: (BEGIN_SOLUTION, END_SOLUTION),
-                   TEST: (BEGIN_HIDDEN, END_HIDDEN)}.get(kind, ())
+        allowed = {SOLUTION: (BEGIN_SOLUTION, END_SOLUTION), TEST: (BEGIN_HIDDEN, END_HIDDEN)}.get(kind, ())
         marker_problems = _marker_problems(source, allowed, where)
         problems += marker_problems
         if kind == TEST and ctype == "code" and not marker_problems:
@@ -429,25 +471,32 @@ def validate_source(nb, name: str = "notebook", own_work_rules: bool = True) -> 
             # shown exactly when nbgrader (which runs it whole) shows it: public code first,
             # and no piece ends with ';'.
             if segments and segments[0].hidden:
-                problems.append(f"{where}: starts with a hidden block; put public code (a "
-                                "check, or at least a comment) before it, so that the hidden "
-                                "tests' value is shown as in nbgrader")
+                problems.append(
+                    f"{where}: starts with a hidden block; put public code (a "
+                    "check, or at least a comment) before it, so that the hidden "
+                    "tests' value is shown as in nbgrader"
+                )
             if any(_ends_with_semicolon(s.code) for s in segments):
-                problems.append(f"{where}: a part of the cell ends with ';'; remove it (the "
-                                "grader runs the public code and each hidden block "
-                                "separately, so a ';' would hide a different value than in "
-                                "nbgrader)")
+                problems.append(
+                    f"{where}: a part of the cell ends with ';'; remove it (the "
+                    "grader runs the public code and each hidden block "
+                    "separately, so a ';' would hide a different value than in "
+                    "nbgrader)"
+                )
             views = {"": "".join(s.code for s in segments)}
             if any(s.hidden for s in segments):
                 views[" without its hidden blocks (the learner's copy)"] = "".join(
-                    s.code for s in segments if not s.hidden)
+                    s.code for s in segments if not s.hidden
+                )
             for view, code in views.items():
                 problem = final_value_problem(code, points)
                 if problem:
                     problems.append(f"{where}{view}: {problem}")
     if untested is not None:
-        problems.append(f"{untested}: no test cell after this solution cell; its tests are "
-                        "the ones zeroed when the answer is not the learner's own work")
+        problems.append(
+            f"{untested}: no test cell after this solution cell; its tests are "
+            "the ones zeroed when the answer is not the learner's own work"
+        )
     if n_tests == 0:
         problems.append(f"{name}: no test (grade) cells, so there is nothing to grade")
     return problems

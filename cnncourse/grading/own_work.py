@@ -59,28 +59,100 @@ REEXPORTS = {
     "tf_keras": "keras",
 }
 # Builtins and modules that reach objects dynamically, out of a static check's sight.
-HATCH_NAMES = {"__import__", "exec", "eval", "compile", "globals", "vars", "get_ipython",
-               "__builtins__", "__loader__", "__spec__"}
-HATCH_ATTRS = {"__dict__", "__globals__", "__closure__", "__code__", "__wrapped__",
-               "__builtins__", "__subclasses__", "__getattribute__", "__import__",
-               "__loader__", "__spec__", "__self__", "__func__", "__reduce__",
-               "__reduce_ex__", "f_globals", "f_locals", "f_back", "f_builtins", "gi_frame",
-               "cr_frame", "tb_frame", "__cnncourse_tripwire__"}
-HATCH_PATHS = ("importlib", "imp", "runpy", "pkgutil", "zipimport", "builtins", "ctypes",
-               "gc", "inspect", "pickle", "_pickle", "marshal", "dill", "cloudpickle",
-               "shelve", "copyreg", "sys.modules", "sys._getframe", "sys.meta_path",
-               "sys.path_hooks", "sys.path_importer_cache", "sys.settrace", "sys.setprofile",
-               "operator.attrgetter", "operator.methodcaller", "IPython.get_ipython",
-               "IPython.core.getipython", "IPython.core.interactiveshell",
-               "cnncourse.grading.tripwire", "cnncourse.grading.own_work",
-               "cnncourse.grading.injected", "cnncourse.grading.kernel_side", "types.FunctionType",
-               "types.CodeType")
+HATCH_NAMES = {
+    "__import__",
+    "exec",
+    "eval",
+    "compile",
+    "globals",
+    "vars",
+    "get_ipython",
+    "__builtins__",
+    "__loader__",
+    "__spec__",
+}
+HATCH_ATTRS = {
+    "__dict__",
+    "__globals__",
+    "__closure__",
+    "__code__",
+    "__wrapped__",
+    "__builtins__",
+    "__subclasses__",
+    "__getattribute__",
+    "__import__",
+    "__loader__",
+    "__spec__",
+    "__self__",
+    "__func__",
+    "__reduce__",
+    "__reduce_ex__",
+    "f_globals",
+    "f_locals",
+    "f_back",
+    "f_builtins",
+    "gi_frame",
+    "cr_frame",
+    "tb_frame",
+    "__cnncourse_tripwire__",
+}
+HATCH_PATHS = (
+    "importlib",
+    "imp",
+    "runpy",
+    "pkgutil",
+    "zipimport",
+    "builtins",
+    "ctypes",
+    "gc",
+    "inspect",
+    "pickle",
+    "_pickle",
+    "marshal",
+    "dill",
+    "cloudpickle",
+    "shelve",
+    "copyreg",
+    "sys.modules",
+    "sys._getframe",
+    "sys.meta_path",
+    "sys.path_hooks",
+    "sys.path_importer_cache",
+    "sys.settrace",
+    "sys.setprofile",
+    "operator.attrgetter",
+    "operator.methodcaller",
+    "IPython.get_ipython",
+    "IPython.core.getipython",
+    "IPython.core.interactiveshell",
+    "cnncourse.grading.tripwire",
+    "cnncourse.grading.own_work",
+    "cnncourse.grading.injected",
+    "cnncourse.grading.kernel_side",
+    "types.FunctionType",
+    "types.CodeType",
+)
 # Magics whose argument is code (analysed as if written out), and magics that are harmless.
 CODE_LINE_MAGICS = {"time", "timeit"}
 CODE_CELL_MAGICS = {"time", "timeit", "capture"}
-HARMLESS_LINE_MAGICS = {"matplotlib", "precision", "pinfo", "pinfo2", "who", "whos", "who_ls",
-                        "pwd", "ls", "lsmagic", "magic", "pip", "conda", "history", "xmode",
-                        "autoreload"}
+HARMLESS_LINE_MAGICS = {
+    "matplotlib",
+    "precision",
+    "pinfo",
+    "pinfo2",
+    "who",
+    "whos",
+    "who_ls",
+    "pwd",
+    "ls",
+    "lsmagic",
+    "magic",
+    "pip",
+    "conda",
+    "history",
+    "xmode",
+    "autoreload",
+}
 HARMLESS_CELL_MAGICS = {"html", "HTML", "markdown", "latex", "svg", "writefile"}
 # Modules that may be imported in the grader to compare objects (cheap, and trusted).
 _CHEAP_ROOTS = ("cnncourse", "numpy", "scipy", "skimage")
@@ -128,19 +200,25 @@ def declaration_problems(cell, where: str) -> list[str]:
     """What is wrong with a solution cell's declaration (the format checks)."""
     meta = _meta(cell)
     if meta is None or FORBIDDEN_KEY not in meta:
-        return [f"{where}: a solution cell must declare metadata.{METADATA_KEY}."
-                f"{FORBIDDEN_KEY}: the references its answer may not use (an empty list "
-                "when there are none)"]
+        return [
+            f"{where}: a solution cell must declare metadata.{METADATA_KEY}."
+            f"{FORBIDDEN_KEY}: the references its answer may not use (an empty list "
+            "when there are none)"
+        ]
     value = meta[FORBIDDEN_KEY]
     if not isinstance(value, list):
-        return [f"{where}: metadata.{METADATA_KEY}.{FORBIDDEN_KEY} must be a list of dotted "
-                f"names; got {type(value).__name__}"]
+        return [
+            f"{where}: metadata.{METADATA_KEY}.{FORBIDDEN_KEY} must be a list of dotted "
+            f"names; got {type(value).__name__}"
+        ]
     problems = []
     seen = set()
     for entry in value:
         if not parse_entry(entry):
-            problems.append(f"{where}: forbidden entry {entry!r} is not a dotted name like "
-                            "'package.module.function' (optionally with '(argument)')")
+            problems.append(
+                f"{where}: forbidden entry {entry!r} is not a dotted name like "
+                "'package.module.function' (optionally with '(argument)')"
+            )
         elif entry in seen:
             problems.append(f"{where}: forbidden entry {entry!r} is listed twice")
         seen.add(entry)
@@ -256,13 +334,16 @@ def _parse_code(text: str) -> list[ast.stmt] | None:
 
 def _magic(node) -> tuple[str, list[str]] | None:
     """``(method, constant args)`` of ``get_ipython().method("...", ...)``, else None."""
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Call)
-            and isinstance(node.func.value.func, ast.Name)
-            and node.func.value.func.id == "get_ipython" and not node.keywords):
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Call)
+        and isinstance(node.func.value.func, ast.Name)
+        and node.func.value.func.id == "get_ipython"
+        and not node.keywords
+    ):
         return None
-    args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None
-            for a in node.args]
+    args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
     if any(a is None for a in args):
         return None
     return node.func.attr, args
@@ -360,8 +441,7 @@ def _nested_body(node) -> Iterable[ast.AST]:
             if not isinstance(sub, ast.ClassDef):
                 stack.extend(d for d in sub.args.defaults + sub.args.kw_defaults if d)
             continue
-        if isinstance(sub, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp
-                      | ast.GeneratorExp):
+        if isinstance(sub, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
             continue
         stack.extend(ast.iter_child_nodes(sub))
 
@@ -396,8 +476,9 @@ class _Scope:
                     self.aliases.setdefault(name, []).append(path)
             elif isinstance(sub, ast.ExceptHandler) and sub.name:
                 self.locals.add(sub.name)
-            elif isinstance(sub, ast.Assign) and len(sub.targets) == 1 \
-                    and isinstance(sub.targets[0], ast.Name):
+            elif (
+                isinstance(sub, ast.Assign) and len(sub.targets) == 1 and isinstance(sub.targets[0], ast.Name)
+            ):
                 self.aliases.setdefault(sub.targets[0].id, []).append(sub.value)
         self.locals -= self.declared_global
 
@@ -426,12 +507,15 @@ class _Analysis:
         if isinstance(stmt, ast.Import | ast.ImportFrom):
             for name, path in _import_bindings(stmt):
                 self.global_aliases.setdefault(name, []).append((path, learner))
-            if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names) \
-                    and stmt.module and not stmt.level:
+            if (
+                isinstance(stmt, ast.ImportFrom)
+                and any(a.name == "*" for a in stmt.names)
+                and stmt.module
+                and not stmt.level
+            ):
                 self.star_modules.append(stmt.module)
             return
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 \
-                and isinstance(stmt.targets[0], ast.Name):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             self.global_aliases.setdefault(stmt.targets[0].id, []).append((stmt.value, learner))
             return
         if not learner:
@@ -448,8 +532,7 @@ class _Analysis:
         while stack:
             node = stack.pop()
             yield node
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-                          | ast.ClassDef):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
                 continue
             stack.extend(ast.iter_child_nodes(node))
 
@@ -488,7 +571,7 @@ class _Analysis:
                     if isinstance(value, str):
                         out.add(value)
                     elif not (isinstance(value, ast.Name) and value.id == name):
-                        out |= self.resolve_expr(value, scopes[:depth + 1]) or set()
+                        out |= self.resolve_expr(value, scopes[: depth + 1]) or set()
                 return out or None
             if name in scope.locals:
                 return None
@@ -522,9 +605,14 @@ class _Analysis:
 
 def _constant_getattr(node) -> str | None:
     """``attr`` of ``getattr(x, "attr")`` / ``getattr(x, "attr", default)``, else None."""
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == "getattr" and len(node.args) in (2, 3)
-            and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "getattr"
+        and len(node.args) in (2, 3)
+        and isinstance(node.args[1], ast.Constant)
+        and isinstance(node.args[1].value, str)
+    ):
         return node.args[1].value
     return None
 
@@ -538,9 +626,13 @@ def _flow_parts(stmt) -> list[tuple[set[str], list[ast.AST], str]]:
             for sub in _Analysis._top_nodes(node):
                 if isinstance(sub, ast.NamedExpr):
                     parts.append(({sub.target.id}, [sub.value], ""))
-                elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) \
-                        and sub.func.id in ("setattr", "delattr") and sub.args \
-                        and isinstance(sub.args[0], ast.Name):
+                elif (
+                    isinstance(sub, ast.Call)
+                    and isinstance(sub.func, ast.Name)
+                    and sub.func.id in ("setattr", "delattr")
+                    and sub.args
+                    and isinstance(sub.args[0], ast.Name)
+                ):
                     parts.append(({sub.args[0].id}, [sub], ""))
 
     def visit(node):
@@ -655,8 +747,7 @@ class _Collector(ast.NodeVisitor):
         self.scopes.pop()
 
     def visit_FunctionDef(self, node):
-        for sub in node.decorator_list + node.args.defaults + \
-                [d for d in node.args.kw_defaults if d]:
+        for sub in node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d]:
             self.visit(sub)
         for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
             if arg.annotation:
@@ -708,8 +799,12 @@ class _Collector(ast.NodeVisitor):
 
     def _module_check(self, module: str, node) -> None:
         if not installed(module.split(".")[0]):
-            self._add("hatch", f"import {module} (a module that is not part of the course "
-                               "environment, so the grader cannot check it)", node)
+            self._add(
+                "hatch",
+                f"import {module} (a module that is not part of the course "
+                "environment, so the grader cannot check it)",
+                node,
+            )
 
     def visit_Call(self, node):
         self._calls[id(node.func)] = node
@@ -719,13 +814,15 @@ class _Collector(ast.NodeVisitor):
             for sub in node.args[2:]:
                 self.visit(sub)
             return
-        if isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr",
-                                                                 "delattr", "hasattr") \
-                and not self._is_local(node.func.id) and node.args:
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "delattr", "hasattr")
+            and not self._is_local(node.func.id)
+            and node.args
+        ):
             base = self.a.resolve_expr(node.args[0], self.scopes)
             if base and node.func.id != "hasattr":
-                self._add("hatch", f"{node.func.id}() on {sorted(base)[0]} with a computed name",
-                          node.func)
+                self._add("hatch", f"{node.func.id}() on {sorted(base)[0]} with a computed name", node.func)
         self.generic_visit(node)
 
     def visit_Name(self, node):
@@ -733,8 +830,11 @@ class _Collector(ast.NodeVisitor):
             return
         name = node.id
         local = self._is_local(name)
-        if not local and (name in HATCH_NAMES or (name == "locals" and self.top)) \
-                and name not in self.a.learner_own:
+        if (
+            not local
+            and (name in HATCH_NAMES or (name == "locals" and self.top))
+            and name not in self.a.learner_own
+        ):
             self._add("hatch", f"{name}()" if id(node) in self._calls else name, node)
             return
         if not local and name == "getattr" and id(node) not in self._calls:
@@ -770,7 +870,7 @@ class _Collector(ast.NodeVisitor):
 def normalise(path: str) -> str:
     for prefix, real in REEXPORTS.items():
         if path == prefix or path.startswith(prefix + "."):
-            return real + path[len(prefix):]
+            return real + path[len(prefix) :]
     return path
 
 
@@ -778,8 +878,7 @@ def _top_spec(top: str):
     """The spec of an installed top-level module, found without importing it and without
     the working directory (a learner's own ``helpers.py`` is not installed)."""
     module = sys.modules.get(top)
-    if module is not None and getattr(module, "__spec__", None) is not None \
-            and top == __name__.split(".")[0]:
+    if module is not None and getattr(module, "__spec__", None) is not None and top == __name__.split(".")[0]:
         return module.__spec__
     cwd = os.getcwd()
     paths = [p for p in sys.path if p and os.path.abspath(p) != cwd]
@@ -787,8 +886,7 @@ def _top_spec(top: str):
         try:
             if finder is importlib.machinery.PathFinder:
                 spec = finder.find_spec(top, paths)
-            elif (finder if isinstance(finder, type) else type(finder)).__module__.startswith(
-                    "__editable__"):
+            elif (finder if isinstance(finder, type) else type(finder)).__module__.startswith("__editable__"):
                 spec = finder.find_spec(top, None)  # editable installs (like cnncourse's)
             else:
                 continue
@@ -863,8 +961,7 @@ def _static_params(name: str) -> tuple[tuple[str, ...], dict] | None:
             args = node.args
             positional = tuple(a.arg for a in args.posonlyargs + args.args)
             defaults = {}
-            for a, d in zip(positional[len(positional) - len(args.defaults):], args.defaults,
-                            strict=True):
+            for a, d in zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True):
                 if isinstance(d, ast.Constant):
                     defaults[a] = d.value
             for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True):
@@ -876,7 +973,8 @@ def _static_params(name: str) -> tuple[tuple[str, ...], dict] | None:
 
 def _cheap(path: str) -> bool:
     return path.split(".")[0] in _CHEAP_ROOTS and not any(
-        path == p or path.startswith(p + ".") for p in _HEAVY_PREFIXES)
+        path == p or path.startswith(p + ".") for p in _HEAVY_PREFIXES
+    )
 
 
 def _trusted_import(name: str) -> None:
@@ -978,8 +1076,7 @@ class Matcher:
     def _matches(self, ref: _Ref, entry: Entry) -> bool:
         name = entry.name
         if ref.kind == "star":
-            hit = ref.text == name or name.startswith(ref.text + ".") or \
-                ref.text.startswith(name + ".")
+            hit = ref.text == name or name.startswith(ref.text + ".") or ref.text.startswith(name + ".")
             return hit and entry.arg is None
         if ref.kind == "leaf":
             # obj.evaluate(...) on an object the grader cannot trace: only for methods
@@ -995,8 +1092,7 @@ class Matcher:
         hit = path == name or path.startswith(name + ".")
         if not hit and not ref.import_:
             parents = name.split(".")[:-1]
-            hit = any(path == ".".join([*parents[:i], entry.leaf])
-                      for i in range(1, len(parents)))
+            hit = any(path == ".".join([*parents[:i], entry.leaf]) for i in range(1, len(parents)))
         if not hit:
             hit = self._same_object(path, entry)
         return hit and self._arg_ok(ref, entry)
@@ -1028,16 +1124,22 @@ class Matcher:
                 return True  # **kwargs: it may be there
             if kw.arg == entry.arg:
                 value = kw.value
-                return not (isinstance(value, ast.Constant) and entry.arg in defaults
-                            and value.value == defaults[entry.arg])
+                return not (
+                    isinstance(value, ast.Constant)
+                    and entry.arg in defaults
+                    and value.value == defaults[entry.arg]
+                )
         if any(isinstance(a, ast.Starred) for a in call.args):
             return True
         if params and entry.arg in params[0]:
             position = params[0].index(entry.arg)
             if len(call.args) > position:
                 value = call.args[position]
-                return not (isinstance(value, ast.Constant) and entry.arg in defaults
-                            and value.value == defaults[entry.arg])
+                return not (
+                    isinstance(value, ast.Constant)
+                    and entry.arg in defaults
+                    and value.value == defaults[entry.arg]
+                )
         return False
 
 
@@ -1086,9 +1188,13 @@ def exercise_names(plan) -> dict[str, tuple[str, ...]]:
         names = []
         for tree in trees:
             for node in ast.walk(tree):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
-                        and node.id not in bound and not hasattr(builtins, node.id) \
-                        and node.id not in names:
+                if (
+                    isinstance(node, ast.Name)
+                    and isinstance(node.ctx, ast.Load)
+                    and node.id not in bound
+                    and not hasattr(builtins, node.id)
+                    and node.id not in names
+                ):
                     names.append(node.id)
         out[gid] = tuple(names)
     return out
@@ -1141,15 +1247,13 @@ def check_plan(plan) -> list[Finding]:
 
         others = set().union(*(n for g, n in all_names.items() if g != gid)) - names[gid]
         analysis = _Analysis([(t, learner) for _, t, learner in trees], opaque=others)
-        units = [analysis.unit(stmt, i) for i, tree, learner in trees if learner
-                 for stmt in tree.body]
+        units = [analysis.unit(stmt, i) for i, tree, learner in trees if learner for stmt in tree.body]
         # Helpers the tests define (reference_correlate2d) that call a forbidden reference:
         # an answer calling them delegates too. Hidden code is left out (its names are
         # not the learner's to know, and a message must not reveal them).
         tainted: dict[str, str] = {}
         learner_bound = set().union(*(f.names for u in units for f in u.flows))
-        source_units = [analysis.unit(stmt, i) for i, tree in public_source
-                        for stmt in tree.body]
+        source_units = [analysis.unit(stmt, i) for i, tree in public_source for stmt in tree.body]
         changed = True
         while changed:
             changed = False
@@ -1178,9 +1282,11 @@ def check_plan(plan) -> list[Finding]:
             for ref in unit.refs:
                 if ref.kind == "hatch":
                     who = ref.func or f"your cell {gid!r}"
-                    add(f"{who} used {ref.text}, which can reach the reference "
+                    add(
+                        f"{who} used {ref.text}, which can reach the reference "
                         f"implementation out of the grader's sight; {MESSAGE_END} "
-                        "without it")
+                        "without it"
+                    )
         # (b) every binding of an exercise name, in any learner cell
         for unit in units:
             for flow in unit.flows:
@@ -1192,12 +1298,13 @@ def check_plan(plan) -> list[Finding]:
                 for ref in flow.refs:
                     entry = matcher.match(ref)
                     if entry is not None:
-                        add(f"{ref.func or who} {_describe(ref, entry, matcher)}{where}; "
-                            f"{MESSAGE_END}")
+                        add(f"{ref.func or who} {_describe(ref, entry, matcher)}{where}; {MESSAGE_END}")
                     elif ref.kind == "hatch" and unit.cell != index:
-                        add(f"{ref.func or who} used {ref.text}{where}, which can reach the "
+                        add(
+                            f"{ref.func or who} used {ref.text}{where}, which can reach the "
                             f"reference implementation out of the grader's sight; "
-                            f"{MESSAGE_END} without it")
+                            f"{MESSAGE_END} without it"
+                        )
                 for used in sorted(flow.uses & set(tainted)):
                     if used in bound:
                         continue
@@ -1206,8 +1313,7 @@ def check_plan(plan) -> list[Finding]:
     return findings
 
 
-def _flow_reason(flow: _Flow, matcher: Matcher, tainted: dict[str, str],
-                 hatches: bool = True) -> str | None:
+def _flow_reason(flow: _Flow, matcher: Matcher, tainted: dict[str, str], hatches: bool = True) -> str | None:
     for ref in flow.refs:
         if ref.kind == "hatch":
             if hatches:
@@ -1239,8 +1345,7 @@ def parse_kernel_report(text: str | None) -> list[dict]:
         return []
     out = []
     for item in data[:50]:
-        if isinstance(item, dict) and all(isinstance(item.get(k), str)
-                                          for k in ("cell", "who", "ref")):
+        if isinstance(item, dict) and all(isinstance(item.get(k), str) for k in ("cell", "who", "ref")):
             entry = {k: item[k][:200] for k in ("cell", "who", "ref")}
             entry["how"] = "is" if item.get("how") == "is" else "called"
             out.append(entry)

@@ -58,8 +58,9 @@ def stub_solution(source: str, markdown: bool = False) -> str:
         if marker == BEGIN_SOLUTION:
             inside = True
             indent = line[: len(line) - len(line.lstrip())]
-            out.append(indent + MARKDOWN_STUB + "\n" if markdown
-                       else code_stub(solution_instruction(line), indent))
+            out.append(
+                indent + MARKDOWN_STUB + "\n" if markdown else code_stub(solution_instruction(line), indent)
+            )
         elif marker == END_SOLUTION:
             inside = False
         elif not inside:
@@ -116,8 +117,7 @@ class ReleaseReport:
         return self.written + self.removed
 
 
-def release_dir(solutions="solutions", exercises="exercises", check: bool = False
-                ) -> ReleaseReport:
+def release_dir(solutions="solutions", exercises="exercises", check: bool = False) -> ReleaseReport:
     """Release every ``solutions/*.ipynb`` into ``exercises/``.
 
     Each source is validated first (:class:`~.notebook_format.NotebookError` lists every

@@ -19,8 +19,9 @@ from .grade import SubmissionResult
 from .status import Status
 from .submissions import safe_name
 
-HIDDEN_FOOTNOTE = ("Tests marked 'with hidden tests' also ran tests you cannot see; their code and "
-                   "messages are not shown.")
+HIDDEN_FOOTNOTE = (
+    "Tests marked 'with hidden tests' also ran tests you cannot see; their code and messages are not shown."
+)
 
 
 TRACEBACK_RULE = "-" * 20 + " traceback " + "-" * 20
@@ -53,19 +54,20 @@ def gradescope_json(result: SubmissionResult) -> dict:
     """
     tests = []
     for number, test in enumerate(result.tests, 1):
-        tests.append({
-            "name": test.grade_id + (" (includes hidden tests)" if test.hidden else ""),
-            "name_format": "text",
-            "number": str(number),
-            "score": test.points,
-            "max_score": test.max_points,
-            "status": Status.PASSED if test.status == Status.PASSED else Status.FAILED,
-            "output": feedback_text(test),
-            "output_format": "text",
-            "visibility": "visible",
-            "extra_data": {"grade_id": test.grade_id, "result": test.status,
-                           "hidden_tests": test.hidden},
-        })
+        tests.append(
+            {
+                "name": test.grade_id + (" (includes hidden tests)" if test.hidden else ""),
+                "name_format": "text",
+                "number": str(number),
+                "score": test.points,
+                "max_score": test.max_points,
+                "status": Status.PASSED if test.status == Status.PASSED else Status.FAILED,
+                "output": feedback_text(test),
+                "output_format": "text",
+                "visibility": "visible",
+                "extra_data": {"grade_id": test.grade_id, "result": test.status, "hidden_tests": test.hidden},
+            }
+        )
     return {
         "score": result.score,
         "execution_time": round(result.seconds),
@@ -75,25 +77,27 @@ def gradescope_json(result: SubmissionResult) -> dict:
         "test_name_format": "text",
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "extra_data": {"student": result.student, "status": result.status,
-                       "max_score": result.max_score, "sandbox": result.sandbox,
-                       "submission": Path(result.submission).name if result.submission else None},
+        "extra_data": {
+            "student": result.student,
+            "status": result.status,
+            "max_score": result.max_score,
+            "sandbox": result.sandbox,
+            "submission": Path(result.submission).name if result.submission else None,
+        },
         "tests": tests,
     }
 
 
 def summary_text(result: SubmissionResult, tests: bool = True) -> str:
     """Plain-text report: score, sandbox, notes and (optionally) one block per test."""
-    lines = [f"{result.student}: {_num(result.score)} / {_num(result.max_score)} points "
-             f"({result.status})"]
+    lines = [f"{result.student}: {_num(result.score)} / {_num(result.max_score)} points ({result.status})"]
     lines.append(f"sandbox: {_sandbox(result)}")
     lines += [f"note: {note}" for note in result.notes]
     if tests:
         for test in result.tests:
             mark = {Status.PASSED: "PASS", Status.PARTIAL: "PART"}.get(test.status, "FAIL")
             hidden = " [hidden tests]" if test.hidden else ""
-            lines.append(f"{mark} {test.grade_id}{hidden}: {_num(test.points)} / "
-                         f"{_num(test.max_points)}")
+            lines.append(f"{mark} {test.grade_id}{hidden}: {_num(test.points)} / {_num(test.max_points)}")
             if test.status != Status.PASSED:
                 lines += ["    " + line for line in test.message.splitlines()]
                 if test.details:
@@ -121,11 +125,12 @@ def feedback_html(result: SubmissionResult) -> str:
         label = e(test.grade_id) + (" <small>(with hidden tests)</small>" if test.hidden else "")
         message = "" if test.status == Status.PASSED else f"<pre>{e(test.message)}</pre>"
         if message and test.details:
-            message += (f"<details><summary>Traceback</summary><pre>{e(test.details)}</pre>"
-                        "</details>")
-        rows.append(f'<tr><td>{label}</td><td class="{e(test.status)}">{e(test.status)}</td>'
-                    f"<td>{_num(test.points)} / {_num(test.max_points)}</td>"
-                    f"<td>{message}</td></tr>")
+            message += f"<details><summary>Traceback</summary><pre>{e(test.details)}</pre></details>"
+        rows.append(
+            f'<tr><td>{label}</td><td class="{e(test.status)}">{e(test.status)}</td>'
+            f"<td>{_num(test.points)} / {_num(test.max_points)}</td>"
+            f"<td>{message}</td></tr>"
+        )
     notes = "".join(f"<li>{e(n)}</li>" for n in result.notes)
     name = Path(result.submission).name if result.submission else "(none)"
     return f"""<!DOCTYPE html>
@@ -161,18 +166,27 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def write_gradebook(results: Sequence[SubmissionResult], path: Path,
-                    test_ids: Sequence[str]) -> Path:
+def write_gradebook(results: Sequence[SubmissionResult], path: Path, test_ids: Sequence[str]) -> Path:
     """One row per submission: score, status, sandbox, points per test and the notes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "submission", "score", "max_score", "status", "sandbox",
-                     *test_ids, "seconds", "notes"])
+    writer.writerow(
+        ["student", "submission", "score", "max_score", "status", "sandbox", *test_ids, "seconds", "notes"]
+    )
     for r in results:
         points = {t.grade_id: _num(t.points) for t in r.tests}
-        writer.writerow([_cell(r.student), _cell(r.submission or ""), _num(r.score),
-                         _num(r.max_score), r.status, _cell(r.sandbox),
-                         *(points.get(t, "0") for t in test_ids),
-                         _num(r.seconds), _cell(" | ".join(r.notes))])
+        writer.writerow(
+            [
+                _cell(r.student),
+                _cell(r.submission or ""),
+                _num(r.score),
+                _num(r.max_score),
+                r.status,
+                _cell(r.sandbox),
+                *(points.get(t, "0") for t in test_ids),
+                _num(r.seconds),
+                _cell(" | ".join(r.notes)),
+            ]
+        )
     write_text(path, buffer.getvalue())
     return path

@@ -35,7 +35,6 @@ TRACEBACK_CHARS = 4000
 VALUE_CHARS = 2000
 
 
-
 @dataclass
 class Limits:
     """Time and size limits for one notebook (seconds and characters)."""
@@ -127,8 +126,15 @@ class KernelSession:
         self.cwd = cwd
         self.on_start = on_start
         self.sandboxed = limits.sandbox == sandbox.BUBBLEWRAP
-        argv = [sys.executable, "-P", "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
-                "-f", "{connection_file}"]
+        argv = [
+            sys.executable,
+            "-P",
+            "-Xfrozen_modules=off",
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+        ]
         self.uid = None
         if self.sandboxed:
             # Short path: the sockets' names must fit in about 100 bytes.
@@ -143,9 +149,13 @@ class KernelSession:
 
         class ThisPython(KernelSpecManager):
             def get_kernel_spec(self, kernel_name):
-                return KernelSpec(argv=argv, display_name="cnncourse grader",
-                                  language="python", interrupt_mode=interrupt_mode,
-                                  resource_dir=str(Path(__file__).parent))
+                return KernelSpec(
+                    argv=argv,
+                    display_name="cnncourse grader",
+                    language="python",
+                    interrupt_mode=interrupt_mode,
+                    resource_dir=str(Path(__file__).parent),
+                )
 
         uid = self.uid
 
@@ -158,10 +168,17 @@ class KernelSession:
         # Unix sockets in a private folder; TCP on localhost when the path would be too
         # long for a socket name (about 100 bytes, e.g. under macOS's long TMPDIR).
         socket_base = str(self.runtime / "k")
-        transport = {"transport": "ipc", "ip": socket_base} if len(socket_base) < 80 else {
-            "transport": "tcp", "ip": "127.0.0.1"}
-        km = Manager(kernel_spec_manager=ThisPython(), kernel_name="python3",
-                                connection_file=str(self.runtime / "kernel.json"), **transport)
+        transport = (
+            {"transport": "ipc", "ip": socket_base}
+            if len(socket_base) < 80
+            else {"transport": "tcp", "ip": "127.0.0.1"}
+        )
+        km = Manager(
+            kernel_spec_manager=ThisPython(),
+            kernel_name="python3",
+            connection_file=str(self.runtime / "kernel.json"),
+            **transport,
+        )
         self._cell = nbformat.v4.new_code_cell("")
         session = self
 
@@ -171,10 +188,15 @@ class KernelSession:
                 return None
 
         self.client = Client(
-            nbformat.v4.new_notebook(cells=[self._cell]), km=km, allow_errors=True,
-            interrupt_on_timeout=True, iopub_timeout=2, shutdown_kernel="immediate",
+            nbformat.v4.new_notebook(cells=[self._cell]),
+            km=km,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            iopub_timeout=2,
+            shutdown_kernel="immediate",
             error_on_timeout={"ename": "TimeoutError", "evalue": "", "traceback": []},
-            on_cell_executed=self._on_executed, record_timing=False,
+            on_cell_executed=self._on_executed,
+            record_timing=False,
             startup_timeout=int(limits.startup_timeout),
         )
         self.pgid: int | None = None
@@ -185,8 +207,7 @@ class KernelSession:
             cwd, env = str(self.runtime), sandbox.sandbox_env(self.limits.threads)
         else:
             cwd, env = str(self.cwd), kernel_env(self.limits)
-        self.client.start_new_kernel(cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.client.start_new_kernel(cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.pgid = getattr(self.client.km.provisioner, "pgid", None)
         if self.pgid and self.on_start:
             self.on_start(self.pgid)
@@ -231,9 +252,14 @@ class KernelSession:
         traceback = _short_traceback(content.get("traceback") or [])
         if len(traceback) > TRACEBACK_CHARS:
             traceback = "...\n" + traceback[-TRACEBACK_CHARS:]
-        return Execution(Status.ERROR, str(content.get("ename", "Error")),
-                         str(content.get("evalue", ""))[:TRACEBACK_CHARS], traceback,
-                         stderr=self._stderr, stdout=self._stdout)
+        return Execution(
+            Status.ERROR,
+            str(content.get("ename", "Error")),
+            str(content.get("evalue", ""))[:TRACEBACK_CHARS],
+            traceback,
+            stderr=self._stderr,
+            stdout=self._stdout,
+        )
 
     def evaluate(self, expression: str, timeout: float) -> Execution:
         """Evaluate ``expression`` as a user expression: no transformers, no history."""
@@ -241,8 +267,11 @@ class KernelSession:
         from nbclient.exceptions import DeadKernelError
 
         async def go():
-            msg_id = await ensure_async(self.client.kc.execute(
-                "", silent=True, store_history=False, user_expressions={"r": expression}))
+            msg_id = await ensure_async(
+                self.client.kc.execute(
+                    "", silent=True, store_history=False, user_expressions={"r": expression}
+                )
+            )
             return await self.client.async_wait_for_reply(msg_id)
 
         self.client.timeout = max(1, math.ceil(timeout))
@@ -310,8 +339,7 @@ class KernelSession:
             self.uid.release()
 
 
-def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: float
-             ) -> Outcome:
+def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: float) -> Outcome:
     """Run one step: the guard first for a test cell, then each segment in turn."""
     limits = session.limits
     start = time.monotonic()
@@ -323,16 +351,19 @@ def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: 
         if check.status == Status.DIED:
             return Outcome(Status.DIED, seconds=time.monotonic() - start)
         if check.status != Status.OK:
-            outcome.warnings.append(f"the grader could not restore the test environment "
-                                    f"before this test ({check.ename or check.status})")
+            outcome.warnings.append(
+                f"the grader could not restore the test environment "
+                f"before this test ({check.ename or check.status})"
+            )
             if check.status == Status.TIMEOUT and not session.responsive():
                 return Outcome(Status.HUNG, seconds=time.monotonic() - start)
     last = None
     for segment in step.segments:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            return Outcome(Status.TIMEOUT, hidden=segment.hidden, reason=limited_by,
-                           seconds=time.monotonic() - start)
+            return Outcome(
+                Status.TIMEOUT, hidden=segment.hidden, reason=limited_by, seconds=time.monotonic() - start
+            )
         last = session.execute(segment.code, remaining, store_history=not segment.hidden)
         if last.stderr:
             if segment.hidden:
@@ -341,8 +372,9 @@ def run_step(session: KernelSession, step: Step, plan: Plan, notebook_deadline: 
                 outcome.stderr += last.stderr
         if last.stdout and not segment.hidden:
             outcome.stdout += last.stdout
-        alive = last.status in (Status.OK, Status.ERROR) or (last.status == Status.TIMEOUT
-                                                             and session.responsive())
+        alive = last.status in (Status.OK, Status.ERROR) or (
+            last.status == Status.TIMEOUT and session.responsive()
+        )
         if segment.hidden and alive:
             session.evaluate(forget(segment.code), limits.probe_timeout)
         if last.status == Status.OK:
@@ -375,8 +407,9 @@ def _after_test(session: KernelSession, step: Step, plan: Plan, outcome: Outcome
         outcome.kernel_report = session.evaluate(expression, session.limits.probe_timeout).value
 
 
-def run_plan(plan: Plan, cwd: Path, limits: Limits,
-             on_kernel: Callable[[int], None] | None = None) -> tuple[list[Outcome], list[str]]:
+def run_plan(
+    plan: Plan, cwd: Path, limits: Limits, on_kernel: Callable[[int], None] | None = None
+) -> tuple[list[Outcome], list[str]]:
     """Run every step; returns one :class:`Outcome` per step and notes about the run.
 
     Never raises for anything the submission does; a kernel that cannot start at all
@@ -395,11 +428,12 @@ def run_plan(plan: Plan, cwd: Path, limits: Limits,
         try:
             try:
                 session.start(min(limits.startup_timeout, max(1.0, deadline - time.monotonic())))
-                boot = session.execute(preamble(plan), limits.startup_timeout,
-                                       store_history=False)
+                boot = session.execute(preamble(plan), limits.startup_timeout, store_history=False)
                 if boot.status != Status.OK:
-                    raise RuntimeError(f"the grader's setup code failed in the kernel: "
-                                       f"{boot.ename or boot.status} {boot.evalue}")
+                    raise RuntimeError(
+                        f"the grader's setup code failed in the kernel: "
+                        f"{boot.ename or boot.status} {boot.evalue}"
+                    )
             except Exception as exc:
                 reason = f"not run: the kernel could not start ({exc})"
                 for i, outcome in enumerate(outcomes):
@@ -411,8 +445,7 @@ def run_plan(plan: Plan, cwd: Path, limits: Limits,
                 if i in crashed:
                     continue
                 if time.monotonic() >= deadline:
-                    reason = (f"not run: the notebook's time limit of "
-                              f"{limits.notebook_timeout:g} s ran out")
+                    reason = f"not run: the notebook's time limit of {limits.notebook_timeout:g} s ran out"
                     for j in range(i, len(steps)):
                         if j not in crashed:
                             outcomes[j] = Outcome(Status.NOT_RUN, reason=reason)
@@ -431,8 +464,7 @@ def run_plan(plan: Plan, cwd: Path, limits: Limits,
         if crash_at is None:
             break
         if restarts >= limits.max_restarts:
-            reason = (f"not run: the kernel crashed or hung {restarts + 1} times, so the "
-                      "grader stopped")
+            reason = f"not run: the kernel crashed or hung {restarts + 1} times, so the grader stopped"
             for j in range(crash_at + 1, len(steps)):
                 outcomes[j] = Outcome(Status.NOT_RUN, reason=reason)
             notes.append(reason.removeprefix("not run: "))

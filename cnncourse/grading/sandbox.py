@@ -43,8 +43,10 @@ SUBMISSION = "/run/submission"  # read-only: the grader's copy, copied again to 
 UID_BASE = 1_900_000_000  # ids with no account: nothing else on the machine runs as them
 UID_SLOTS = 256
 UID_LOCKS = Path("/tmp/cnncourse-sandbox-uids")
-INSTALL_HINT = ("install it with `make sandbox` (Debian/Ubuntu: apt-get install bubblewrap), "
-                "or grade unprotected with --sandbox off")
+INSTALL_HINT = (
+    "install it with `make sandbox` (Debian/Ubuntu: apt-get install bubblewrap), "
+    "or grade unprotected with --sandbox off"
+)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -58,8 +60,19 @@ def _system_mounts() -> list[str]:
             args += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
-    return [*args, "--ro-bind", "/etc", "/etc", "--ro-bind-try", "/sys", "/sys",
-            "--proc", "/proc", "--dev", "/dev"]
+    return [
+        *args,
+        "--ro-bind",
+        "/etc",
+        "/etc",
+        "--ro-bind-try",
+        "/sys",
+        "/sys",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
 
 
 def _parents(path: str, made: set[str]) -> list[str]:
@@ -82,25 +95,39 @@ def python_roots() -> list[str]:
     roots = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
     roots.add(os.path.realpath(Path(cnncourse.__file__).parent))
     # Keep only the outermost folders (a venv may live inside the base installation).
-    return sorted(r for r in roots if not any(r != o and r.startswith(o + os.sep)
-                                              for o in roots))
+    return sorted(r for r in roots if not any(r != o and r.startswith(o + os.sep) for o in roots))
 
 
 def limit_args(limits: Limits) -> list[str]:
     """``prlimit`` options for the kernel (soft and hard limits alike, except CPU time:
     SIGXCPU at the soft limit, SIGKILL five seconds later)."""
     mib = 2**20
-    return ["prlimit", f"--as={limits.memory_mb * mib}",
-            f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 5}",
-            f"--nproc={limits.processes}", f"--nofile={limits.open_files}",
-            f"--fsize={limits.file_size_mb * mib}", "--core=0", "--"]
+    return [
+        "prlimit",
+        f"--as={limits.memory_mb * mib}",
+        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 5}",
+        f"--nproc={limits.processes}",
+        f"--nofile={limits.open_files}",
+        f"--fsize={limits.file_size_mb * mib}",
+        "--core=0",
+        "--",
+    ]
 
 
 def bwrap_args(limits: Limits, runtime: Path, submission: Path, uid: int | None) -> list[str]:
     """The ``bwrap`` command line up to (not including) the command it runs."""
-    args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            "--hostname", "grader"]
+    args = [
+        "bwrap",
+        "--unshare-ipc",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "grader",
+    ]
     if os.geteuid() != 0:
         args.append("--unshare-user")
     args += _system_mounts()
@@ -109,16 +136,26 @@ def bwrap_args(limits: Limits, runtime: Path, submission: Path, uid: int | None)
     made: set[str] = set()
     for root in python_roots():
         args += [*_parents(root, made), "--ro-bind", root, root]
-    args += [*_parents(str(runtime), made), "--bind", str(runtime), str(runtime),
-             *_parents(SUBMISSION, made), "--ro-bind", str(submission), SUBMISSION,
-             "--chdir", "/"]
+    args += [
+        *_parents(str(runtime), made),
+        "--bind",
+        str(runtime),
+        str(runtime),
+        *_parents(SUBMISSION, made),
+        "--ro-bind",
+        str(submission),
+        SUBMISSION,
+        "--chdir",
+        "/",
+    ]
     if uid is not None:  # the entry script needs these for a moment to drop to `uid`
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     return args
 
 
-def kernel_command(kernel_argv: list[str], limits: Limits, runtime: Path, submission: Path,
-                   uid: int | None) -> list[str]:
+def kernel_command(
+    kernel_argv: list[str], limits: Limits, runtime: Path, submission: Path, uid: int | None
+) -> list[str]:
     """The full command that starts ``kernel_argv`` inside the sandbox.
 
     ``submission`` is the grader's private copy of the submission's folder; the entry
@@ -126,29 +163,50 @@ def kernel_command(kernel_argv: list[str], limits: Limits, runtime: Path, submis
     and starts the kernel there, as ``uid`` when given.
     """
     workdir = f"{WORK}/{submission.name or 'submission'}"
-    entry = [sys.executable, "-I", "-S", str(ENTRY), SUBMISSION, workdir,
-             str(uid) if uid is not None else "-", "--"]
-    return [*limit_args(limits), *bwrap_args(limits, runtime, submission, uid), "--",
-            *entry, *kernel_argv]
+    entry = [
+        sys.executable,
+        "-I",
+        "-S",
+        str(ENTRY),
+        SUBMISSION,
+        workdir,
+        str(uid) if uid is not None else "-",
+        "--",
+    ]
+    return [*limit_args(limits), *bwrap_args(limits, runtime, submission, uid), "--", *entry, *kernel_argv]
 
 
 def grading_variables(threads: int) -> dict[str, str]:
     """What every grading kernel's environment sets, sandboxed or not."""
     n = str(max(1, threads))
-    return {"PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg",
-            "CNNCOURSE_GRADING": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+    return {
+        "PYTHONHASHSEED": "0",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "MPLBACKEND": "Agg",
+        "CNNCOURSE_GRADING": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "OMP_NUM_THREADS": n,
+        "OPENBLAS_NUM_THREADS": n,
+        "MKL_NUM_THREADS": n,
+    }
 
 
 def sandbox_env(threads: int) -> dict[str, str]:
     """A small environment for the kernel: nothing of the grader's own variables."""
     return {
         "PATH": f"{os.path.dirname(sys.executable)}:/usr/local/bin:/usr/bin:/bin",
-        "LANG": os.environ.get("LANG", "C.UTF-8"), "HOME": HOME, "USER": "learner",
-        "LOGNAME": "learner", "TMPDIR": "/tmp", "MPLCONFIGDIR": f"{HOME}/.matplotlib",
-        "IPYTHONDIR": f"{HOME}/.ipython", "KERAS_HOME": f"{HOME}/.keras",
-        "XDG_CACHE_HOME": f"{HOME}/.cache", "MALLOC_ARENA_MAX": "2",
-        "CNNCOURSE_SANDBOX": "1", **grading_variables(threads),
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "HOME": HOME,
+        "USER": "learner",
+        "LOGNAME": "learner",
+        "TMPDIR": "/tmp",
+        "MPLCONFIGDIR": f"{HOME}/.matplotlib",
+        "IPYTHONDIR": f"{HOME}/.ipython",
+        "KERAS_HOME": f"{HOME}/.keras",
+        "XDG_CACHE_HOME": f"{HOME}/.cache",
+        "MALLOC_ARENA_MAX": "2",
+        "CNNCOURSE_SANDBOX": "1",
+        **grading_variables(threads),
     }
 
 
@@ -173,8 +231,13 @@ def problem() -> str | None:
     if _probed:
         return None
     with tempfile.TemporaryDirectory(prefix="cnck-probe-") as tmp:
-        probe = [*bwrap_args(Limits(), Path(tmp), Path(tmp), None), "--",
-                 sys.executable, "-c", "import cnncourse.grading"]
+        probe = [
+            *bwrap_args(Limits(), Path(tmp), Path(tmp), None),
+            "--",
+            sys.executable,
+            "-c",
+            "import cnncourse.grading",
+        ]
         try:
             run = subprocess.run(probe, capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -182,9 +245,11 @@ def problem() -> str | None:
     if run.returncode != 0:
         lines = run.stderr.strip().splitlines()
         why = lines[-1] if lines else f"exit code {run.returncode}"
-        return (f"bubblewrap cannot create a sandbox here ({why}); it needs user namespaces "
-                "or root. In a container, allow them (for example Docker's "
-                f"--security-opt seccomp=unconfined --cap-add SYS_ADMIN); {INSTALL_HINT}")
+        return (
+            f"bubblewrap cannot create a sandbox here ({why}); it needs user namespaces "
+            "or root. In a container, allow them (for example Docker's "
+            f"--security-opt seccomp=unconfined --cap-add SYS_ADMIN); {INSTALL_HINT}"
+        )
     _probed = True
     return None
 

@@ -65,26 +65,40 @@ def _in_student_folder(folder: Path, source_name: str, grade_ids: set[str]) -> S
     notebooks = _notebooks(folder)
     exact = [p for p in notebooks if p.name == source_name]
     if exact:
-        best = min(exact, key=lambda p: (len(p.relative_to(folder).parts),
-                                         -p.stat().st_mtime))
-        notes = [] if len(exact) == 1 else [
-            f"{len(exact)} files are named {source_name}; graded "
-            f"{best.relative_to(folder)}"]
+        best = min(exact, key=lambda p: (len(p.relative_to(folder).parts), -p.stat().st_mtime))
+        notes = (
+            []
+            if len(exact) == 1
+            else [f"{len(exact)} files are named {source_name}; graded {best.relative_to(folder)}"]
+        )
         return Submission(student, best, notes)
     if len(notebooks) == 1:
-        return Submission(student, notebooks[0], [
-            f"graded {notebooks[0].relative_to(folder)} (the expected name is {source_name})"])
+        return Submission(
+            student,
+            notebooks[0],
+            [f"graded {notebooks[0].relative_to(folder)} (the expected name is {source_name})"],
+        )
     if notebooks:
         best = max(notebooks, key=lambda p: (_matching_cells(p, grade_ids), p.stat().st_mtime))
         others = ", ".join(str(p.relative_to(folder)) for p in notebooks if p != best)
-        return Submission(student, best, [
-            f"graded {best.relative_to(folder)}, the notebook with most of the exercise's "
-            f"cells (the expected name is {source_name}); not graded: {others}"])
+        return Submission(
+            student,
+            best,
+            [
+                f"graded {best.relative_to(folder)}, the notebook with most of the exercise's "
+                f"cells (the expected name is {source_name}); not graded: {others}"
+            ],
+        )
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and _visible(p)):
         if _matching_cells(path, grade_ids) > 0:
-            return Submission(student, path, [
-                f"graded {path.relative_to(folder)}, a notebook saved under another name "
-                f"(the expected name is {source_name})"])
+            return Submission(
+                student,
+                path,
+                [
+                    f"graded {path.relative_to(folder)}, a notebook saved under another name "
+                    f"(the expected name is {source_name})"
+                ],
+            )
     return Submission(student, None, [f"no notebook found in {folder.name}/"])
 
 
@@ -94,8 +108,9 @@ def _student_for_file(path: Path, source_name: str) -> str:
     return path.stem
 
 
-def find_submissions(paths: Sequence[Path | str], source_name: str,
-                     grade_ids: Iterable[str] = ()) -> list[Submission]:
+def find_submissions(
+    paths: Sequence[Path | str], source_name: str, grade_ids: Iterable[str] = ()
+) -> list[Submission]:
     """Every submission under ``paths``, in a stable order, with unique student ids."""
     grade_ids = set(grade_ids)
     found: list[Submission] = []
@@ -112,14 +127,15 @@ def find_submissions(paths: Sequence[Path | str], source_name: str,
             found += [Submission(p.stem, p) for p in direct]
             found += [_in_student_folder(p, source_name, grade_ids) for p in folders]
         else:
-            found.append(Submission(arg.stem or str(arg), None,
-                                    [f"{arg} does not exist"]))
+            found.append(Submission(arg.stem or str(arg), None, [f"{arg} does not exist"]))
     seen: dict[str, int] = {}
     for sub in found:
         key = safe_name(sub.student)
         seen[key] = seen.get(key, 0) + 1
         if seen[key] > 1:
-            sub.notes.append(f"another submission is also named {sub.student!r}; this one "
-                             f"is reported as {sub.student}-{seen[key]}")
+            sub.notes.append(
+                f"another submission is also named {sub.student!r}; this one "
+                f"is reported as {sub.student}-{seen[key]}"
+            )
             sub.student = f"{sub.student}-{seen[key]}"
     return found

@@ -95,11 +95,11 @@ def install(config: dict, namespace: dict | None = None, previous=None) -> None:
     """
     global _trusted
     for item in list(getattr(previous, "_violations", None) or [])[:MAX_VIOLATIONS]:
-        if isinstance(item, dict) and all(isinstance(item.get(k), str)
-                                          for k in ("cell", "who", "ref", "how")):
+        if isinstance(item, dict) and all(
+            isinstance(item.get(k), str) for k in ("cell", "who", "ref", "how")
+        ):
             _record(item["cell"], item["who"], item["ref"], item["how"])
-    for state in (_cells, _digest_cell, _source, _files, _codes, _covered, _by_name,
-                  _wrappers, _alias_owner):
+    for state in (_cells, _digest_cell, _source, _files, _codes, _covered, _by_name, _wrappers, _alias_owner):
         state.clear()
     for gid, data in (config.get("cells") or {}).items():
         _cells[gid] = _Cell(gid, data)
@@ -125,8 +125,13 @@ def install(config: dict, namespace: dict | None = None, previous=None) -> None:
 
 
 def _trusted_dirs() -> tuple[str, ...]:
-    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    dirs = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    }
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         try:
             dirs.add(sysconfig.get_paths()[key])
@@ -166,13 +171,15 @@ def _cover(text: str, name: str, arg: str | None) -> None:
         if name.split(".")[0] in TOO_BIG:
             return
         prefix = obj.__name__
-        modules = [obj] + [m for n, m in sorted(sys.modules.items())
-                           if n.startswith(prefix + ".") and isinstance(m, types.ModuleType)]
+        modules = [obj] + [
+            m
+            for n, m in sorted(sys.modules.items())
+            if n.startswith(prefix + ".") and isinstance(m, types.ModuleType)
+        ]
         for module in modules:
             for key, value in list(vars(module).items()):
                 value = _original(value)
-                if key.startswith("_") or not (getattr(value, "__module__", "") or "").startswith(
-                        prefix):
+                if key.startswith("_") or not (getattr(value, "__module__", "") or "").startswith(prefix):
                     continue
                 shown = _qualified(value) or ""
                 if any(part.startswith("_") for part in shown.split(".")):
@@ -189,8 +196,7 @@ def _cover(text: str, name: str, arg: str | None) -> None:
 
 def _qualified(obj) -> str | None:
     module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
-    return f"{module}.{qualname}" if isinstance(module, str) and isinstance(qualname, str) \
-        else None
+    return f"{module}.{qualname}" if isinstance(module, str) and isinstance(qualname, str) else None
 
 
 def _covered_for(original, display: str) -> _Covered:
@@ -210,8 +216,11 @@ def _lookup(value) -> _Covered | None:
     if info is not None and info.original is value:
         return info
     code = getattr(value, "__code__", None)
-    if isinstance(value, types.FunctionType) and isinstance(code, types.CodeType) \
-            and _classify_file(code.co_filename)[0] == LIBRARY:
+    if (
+        isinstance(value, types.FunctionType)
+        and isinstance(code, types.CodeType)
+        and _classify_file(code.co_filename)[0] == LIBRARY
+    ):
         return _by_name.get(_qualified(value) or "")
     return None
 
@@ -260,8 +269,9 @@ def _wrapper(original, info: _Covered):
         message = (check if callable(check) else _check)(info, args, kwargs)
         if message:
             error = getattr(live, "OwnWorkError", OwnWorkError)
-            raise (error if isinstance(error, type) and issubclass(error, Exception)
-                   else OwnWorkError)(message)
+            raise (error if isinstance(error, type) and issubclass(error, Exception) else OwnWorkError)(
+                message
+            )
         return original(*args, **kwargs)
 
     for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
@@ -336,8 +346,7 @@ def check_namespace(namespace: dict) -> None:
                 if hit:
                     _record(cell.gid, name, info.display, "is")
             code = getattr(value, "__code__", None)
-            if isinstance(code, types.CodeType) and _classify_file(code.co_filename)[0] in (
-                    LEARNER,):
+            if isinstance(code, types.CodeType) and _classify_file(code.co_filename)[0] in (LEARNER,):
                 _codes[code] = cell.gid
     for key, value in list(namespace.items()):
         if isinstance(value, types.FunctionType):
@@ -355,8 +364,7 @@ def _classify_file(filename: str) -> tuple[str, str | None]:
     if known is not None:
         return known
     entry = linecache.cache.get(filename)
-    if isinstance(entry, tuple) and len(entry) > 2 and entry[1] is None \
-            and isinstance(entry[2], list):
+    if isinstance(entry, tuple) and len(entry) > 2 and entry[1] is None and isinstance(entry[2], list):
         digest = hashlib.sha256("".join(entry[2]).encode()).hexdigest()
         if digest in _digest_cell:
             result = (SOLUTION, _digest_cell[digest])
@@ -370,8 +378,7 @@ def _classify_file(filename: str) -> tuple[str, str | None]:
         return LIBRARY, None
     if filename.startswith("<"):
         return LEARNER, None
-    result = (LIBRARY, None) if os.path.realpath(filename).startswith(_trusted) \
-        else (LEARNER, None)
+    result = (LIBRARY, None) if os.path.realpath(filename).startswith(_trusted) else (LEARNER, None)
     _files[filename] = result
     return result
 
@@ -411,10 +418,8 @@ def _check(info: _Covered, args, kwargs) -> str | None:
             if cell is None or _alias_owner.get(info.display, gid) != gid:
                 return None
             for text, arg in info.entries.items():
-                if text in cell.forbidden and (arg is None or _arg_passed(info.original, arg,
-                                                                           args, kwargs)):
-                    who = code.co_name if code.co_name != "<lambda>" else \
-                        f"a lambda in your cell {gid!r}"
+                if text in cell.forbidden and (arg is None or _arg_passed(info.original, arg, args, kwargs)):
+                    who = code.co_name if code.co_name != "<lambda>" else f"a lambda in your cell {gid!r}"
                     shown = info.display + (f" with {arg}=..." if arg else "")
                     _record(gid, who, shown, "called")
                     return f"{who} called {shown}; {MESSAGE_END}"

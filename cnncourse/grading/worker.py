@@ -37,13 +37,26 @@ def run_job(job: dict, sources: dict) -> SubmissionResult:
         if source_path not in sources:
             sources[source_path] = load_source(source_path)
         nb, max_score = sources[source_path]
-        return grade_notebook(source_path, job["submission"], job["student"],
-                              Limits(**job["limits"]), source=nb, on_kernel=remember)
+        return grade_notebook(
+            source_path,
+            job["submission"],
+            job["student"],
+            Limits(**job["limits"]),
+            source=nb,
+            on_kernel=remember,
+        )
     except Exception as exc:  # a bug of the grader: report it, keep the batch going
         print(traceback.format_exc(), file=sys.stderr, flush=True)
-        return SubmissionResult(job["student"], job["submission"], source_path, Status.GRADER_ERROR,
-                                0.0, max_score, [], [f"grader error: {type(exc).__name__}: "
-                                                     f"{exc}"])
+        return SubmissionResult(
+            job["student"],
+            job["submission"],
+            source_path,
+            Status.GRADER_ERROR,
+            0.0,
+            max_score,
+            [],
+            [f"grader error: {type(exc).__name__}: {exc}"],
+        )
 
 
 def main() -> int:

@@ -21,8 +21,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # Abseil / glog lines: severity letter, MMDD, time; plus Abseil's pre-init banner and the
 # continuation line of TensorFlow's CPU-feature notice.
-_CPP_LOG = re.compile(r"^([IWE]\d{4} \d\d:\d\d:\d+\.\d+ |WARNING: All log messages before "
-                      r"absl::InitializeLog|To enable the following instructions:)")
+_CPP_LOG = re.compile(
+    r"^([IWE]\d{4} \d\d:\d\d:\d+\.\d+ |WARNING: All log messages before "
+    r"absl::InitializeLog|To enable the following instructions:)"
+)
 _captured: list[str] = []
 
 

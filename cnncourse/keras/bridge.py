@@ -43,10 +43,11 @@ def to_numpy(model: keras.Model, dtype=np.float32, seed: int = 0) -> nn.Sequenti
     net_layers = []
     pending_pad = None
     for layer in _chain(model):
-        if pending_pad is not None and not (isinstance(layer, L.Conv2D)
-                                            and layer.padding == "valid"):
-            raise TypeError(f"ZeroPadding2D is supported only right before a Conv2D with "
-                            f"padding='valid'; it is followed by {_describe(layer)}")
+        if pending_pad is not None and not (isinstance(layer, L.Conv2D) and layer.padding == "valid"):
+            raise TypeError(
+                f"ZeroPadding2D is supported only right before a Conv2D with "
+                f"padding='valid'; it is followed by {_describe(layer)}"
+            )
         if isinstance(layer, L.ZeroPadding2D):
             pending_pad = _symmetric_padding(layer)
             continue
@@ -55,8 +56,9 @@ def to_numpy(model: keras.Model, dtype=np.float32, seed: int = 0) -> nn.Sequenti
         net_layers.extend(converted)
     if pending_pad is not None:
         raise TypeError("the model ends with ZeroPadding2D, which has no NumPy equivalent")
-    net = nn.Sequential(net_layers, input_shape=model.inputs[0].shape[1:], seed=seed,
-                        dtype=dtype, name=model.name)
+    net = nn.Sequential(
+        net_layers, input_shape=model.inputs[0].shape[1:], seed=seed, dtype=dtype, name=model.name
+    )
     copy_weights(model, net)
     return net
 
@@ -68,8 +70,10 @@ def _chain(model):
         previous = model.inputs[0]
         for layer in chain:
             if compat.times_called(layer) != 1 or layer.input is not previous:
-                raise TypeError(f"{model.name} is not a plain chain of layers (at "
-                                f"{_describe(layer)}); only sequential models convert")
+                raise TypeError(
+                    f"{model.name} is not a plain chain of layers (at "
+                    f"{_describe(layer)}); only sequential models convert"
+                )
             previous = layer.output
     return chain
 
@@ -81,14 +85,31 @@ def _layer_to_numpy(layer, padding=None) -> list:
             raise TypeError(f"{_describe(layer)}: dilation and groups are not supported")
         _check_channels_last(layer)
         act, extra = _split_activation(layer)
-        return [nn.Conv2D(layer.filters, tuple(layer.kernel_size), tuple(layer.strides),
-                          padding if padding is not None else layer.padding, activation=act,
-                          use_bias=layer.use_bias,
-                          kernel_regularizer=_regularizer_to_numpy(layer), name=name), *extra]
+        return [
+            nn.Conv2D(
+                layer.filters,
+                tuple(layer.kernel_size),
+                tuple(layer.strides),
+                padding if padding is not None else layer.padding,
+                activation=act,
+                use_bias=layer.use_bias,
+                kernel_regularizer=_regularizer_to_numpy(layer),
+                name=name,
+            ),
+            *extra,
+        ]
     if type(layer) is L.Dense:
         act, extra = _split_activation(layer)
-        return [nn.Dense(layer.units, activation=act, use_bias=layer.use_bias,
-                         kernel_regularizer=_regularizer_to_numpy(layer), name=name), *extra]
+        return [
+            nn.Dense(
+                layer.units,
+                activation=act,
+                use_bias=layer.use_bias,
+                kernel_regularizer=_regularizer_to_numpy(layer),
+                name=name,
+            ),
+            *extra,
+        ]
     if type(layer) in (L.MaxPooling2D, L.AveragePooling2D):
         if layer.padding != "valid":
             raise TypeError(f"{_describe(layer)}: only padding='valid' pooling converts")
@@ -104,8 +125,7 @@ def _layer_to_numpy(layer, padding=None) -> list:
     if type(layer) is L.Dropout:
         return [nn.Dropout(layer.rate, seed=layer.seed, name=name)]
     if type(layer) is L.BatchNormalization:
-        if layer.axis not in (-1, len(layer.input.shape) - 1) or not (layer.center
-                                                                       and layer.scale):
+        if layer.axis not in (-1, len(layer.input.shape) - 1) or not (layer.center and layer.scale):
             raise TypeError(f"{_describe(layer)}: only axis=-1 with center and scale converts")
         return [nn.BatchNorm(momentum=layer.momentum, epsilon=layer.epsilon, name=name)]
     if type(layer) is L.Activation:
@@ -125,9 +145,11 @@ def _layer_to_numpy(layer, padding=None) -> list:
         if layer.axis not in (-1, len(layer.input.shape) - 1):
             raise TypeError(f"{_describe(layer)}: only softmax over the last axis converts")
         return [nn.Activation("softmax", name=name)]
-    raise TypeError(f"{_describe(layer)} has no NumPy equivalent; supported: Conv2D, Dense, "
-                    "MaxPooling2D, AveragePooling2D, Flatten, GlobalAveragePooling2D, Dropout, "
-                    "BatchNormalization, Activation, ReLU, LeakyReLU, Softmax, ZeroPadding2D")
+    raise TypeError(
+        f"{_describe(layer)} has no NumPy equivalent; supported: Conv2D, Dense, "
+        "MaxPooling2D, AveragePooling2D, Flatten, GlobalAveragePooling2D, Dropout, "
+        "BatchNormalization, Activation, ReLU, LeakyReLU, Softmax, ZeroPadding2D"
+    )
 
 
 def _split_activation(layer):
@@ -139,8 +161,10 @@ def _split_activation(layer):
         return act, []
     if act == "leaky_relu":
         return None, [nn.LeakyReLU(_KERAS_LEAKY_SLOPE, name=f"{layer.name}_leaky_relu")]
-    raise TypeError(f"{_describe(layer)}: activation {act!r} has no NumPy version; use one of "
-                    f"{sorted(_INLINE | {'linear', 'leaky_relu'})}")
+    raise TypeError(
+        f"{_describe(layer)}: activation {act!r} has no NumPy version; use one of "
+        f"{sorted(_INLINE | {'linear', 'leaky_relu'})}"
+    )
 
 
 def _regularizer_to_numpy(layer):
@@ -156,8 +180,9 @@ def _regularizer_to_numpy(layer):
 def _symmetric_padding(layer) -> int:
     (top, bottom), (left, right) = layer.padding
     if len({top, bottom, left, right}) != 1:
-        raise TypeError(f"{_describe(layer)}: only the same padding on every side converts; "
-                        f"got {layer.padding}")
+        raise TypeError(
+            f"{_describe(layer)}: only the same padding on every side converts; got {layer.padding}"
+        )
     return int(top)
 
 
@@ -177,8 +202,10 @@ def to_keras(net: nn.Sequential, name: str | None = None) -> keras.Sequential:
     if not isinstance(net, nn.Sequential):
         raise TypeError(f"to_keras expects a cnncourse.nn.Sequential; got {type(net).__name__}")
     if net.input_shape is None:
-        raise ValueError("the NumPy model has no input shape yet: build it first "
-                         "(pass input_shape=(H, W, C) or call predict)")
+        raise ValueError(
+            "the NumPy model has no input shape yet: build it first "
+            "(pass input_shape=(H, W, C) or call predict)"
+        )
     keras_layers = [keras.Input(net.input_shape)]
     for layer in net.layers:
         keras_layers.extend(_layer_to_keras(layer))
@@ -192,21 +219,23 @@ def _layer_to_keras(layer) -> list:
     if isinstance(layer, nn.Conv2D | nn.Dense):
         out = []
         inline, after = _activation_to_keras(layer)
-        common = {"activation": inline, "use_bias": layer.use_bias, "name": name,
-                  "kernel_regularizer": _regularizer_to_keras(layer.kernel_regularizer)}
+        common = {
+            "activation": inline,
+            "use_bias": layer.use_bias,
+            "name": name,
+            "kernel_regularizer": _regularizer_to_keras(layer.kernel_regularizer),
+        }
         if isinstance(layer, nn.Conv2D):
             padding = layer.padding
             if not isinstance(padding, str):
                 out.append(L.ZeroPadding2D(int(padding), name=f"{name}_pad"))
                 padding = "valid"
-            out.append(L.Conv2D(layer.filters, layer.kernel_size, layer.strides,
-                                padding=padding, **common))
+            out.append(L.Conv2D(layer.filters, layer.kernel_size, layer.strides, padding=padding, **common))
         else:
             out.append(L.Dense(layer.units, **common))
         return out + after
     if isinstance(layer, nn_layers.SumPool2D):
-        raise TypeError(f"{name} (SumPool2D) has no Keras layer; use AvgPool2D and scale by "
-                        "the window size")
+        raise TypeError(f"{name} (SumPool2D) has no Keras layer; use AvgPool2D and scale by the window size")
     if isinstance(layer, nn.MaxPool2D | nn.AvgPool2D):
         cls = L.MaxPooling2D if isinstance(layer, nn.MaxPool2D) else L.AveragePooling2D
         return [cls(layer.pool_size, layer.strides, name=name)]
@@ -247,20 +276,22 @@ def copy_weights(source, target) -> None:
     shapes. The two must list their weighted layers in the same order."""
     src, dst = _weighted_layers(source), _weighted_layers(target)
     if len(src) != len(dst):
-        raise ValueError(f"the models have different numbers of layers with weights: "
-                         f"{len(src)} in the source, {len(dst)} in the target")
+        raise ValueError(
+            f"the models have different numbers of layers with weights: "
+            f"{len(src)} in the source, {len(dst)} in the target"
+        )
     for (s_name, s_layer), (d_name, d_layer) in zip(src, dst, strict=True):
         weights = s_layer.get_weights()
         expected = [w.shape for w in d_layer.get_weights()]
         got = [np.shape(w) for w in weights]
         if got != expected:
-            raise ValueError(f"layer {s_name} has weights of shapes {got}, but {d_name} "
-                             f"expects {expected}")
+            raise ValueError(f"layer {s_name} has weights of shapes {got}, but {d_name} expects {expected}")
         if isinstance(d_layer, nn.Layer):
             d_layer.set_weights(weights)
         else:
-            d_layer.set_weights([np.asarray(w, dtype=v.dtype)
-                                 for w, v in zip(weights, d_layer.get_weights(), strict=True)])
+            d_layer.set_weights(
+                [np.asarray(w, dtype=v.dtype) for w, v in zip(weights, d_layer.get_weights(), strict=True)]
+            )
 
 
 def _weighted_layers(model):
@@ -268,8 +299,7 @@ def _weighted_layers(model):
         return [(layer.name, layer) for layer in model.layers if layer.weight_names]
     if isinstance(model, keras.Model):
         return [(layer.name, layer) for layer in model.layers if layer.weights]
-    raise TypeError(f"expected a keras.Model or a cnncourse.nn.Sequential; "
-                    f"got {type(model).__name__}")
+    raise TypeError(f"expected a keras.Model or a cnncourse.nn.Sequential; got {type(model).__name__}")
 
 
 # --------------------------------------------------------------------------- parity
@@ -309,8 +339,7 @@ def gradients(keras_model: keras.Model, net: nn.Sequential, x, y):
     x = np.asarray(x, dtype=net.dtype)
     y = np.asarray(y)
     net.loss(x, y, training=True)
-    ours = [layer.grads[k] for layer in net.layers for k in layer.weight_names
-            if k in layer.params]
+    ours = [layer.grads[k] for layer in net.layers for k in layer.weight_names if k in layer.params]
     with tf.GradientTape() as tape:
         probs = keras_model(x, training=True)
         loss = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, probs))
@@ -319,8 +348,10 @@ def gradients(keras_model: keras.Model, net: nn.Sequential, x, y):
     variables = keras_model.trainable_weights
     theirs = [np.asarray(g) for g in tape.gradient(loss, variables)]
     if len(ours) != len(theirs):
-        raise ValueError(f"the NumPy model has {len(ours)} trainable arrays, the Keras model "
-                         f"{len(theirs)}; are they the same architecture?")
+        raise ValueError(
+            f"the NumPy model has {len(ours)} trainable arrays, the Keras model "
+            f"{len(theirs)}; are they the same architecture?"
+        )
     return ours, theirs, [v.path for v in variables]
 
 
@@ -337,9 +368,11 @@ def _check_keras_model(model):
     if not model.built or not model.inputs:
         raise ValueError(f"{model.name} has no input shape yet: build it with keras.Input")
     if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise TypeError(f"{model.name} has {len(model.inputs)} inputs and "
-                        f"{len(model.outputs)} outputs; only single-input, single-output "
-                        "chains convert")
+        raise TypeError(
+            f"{model.name} has {len(model.inputs)} inputs and "
+            f"{len(model.outputs)} outputs; only single-input, single-output "
+            "chains convert"
+        )
 
 
 def _describe(layer) -> str:

@@ -51,5 +51,10 @@ def set_uninitialized_variables(variables) -> None:
     global_state.set_global_attribute(_UNINITIALIZED, list(variables))
 
 
-__all__ = ["inbound_layers", "output_layer_of", "set_uninitialized_variables", "times_called",
-           "uninitialized_variables"]
+__all__ = [
+    "inbound_layers",
+    "output_layer_of",
+    "set_uninitialized_variables",
+    "times_called",
+    "uninitialized_variables",
+]

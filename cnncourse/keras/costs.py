@@ -30,8 +30,14 @@ layers = keras.layers
 # --------------------------------------------------------------------------- counting
 
 
-_PER_OUTPUT = (layers.Conv1D, layers.Conv2D, layers.Conv3D, layers.DepthwiseConv1D,
-               layers.DepthwiseConv2D, layers.Dense)
+_PER_OUTPUT = (
+    layers.Conv1D,
+    layers.Conv2D,
+    layers.Conv3D,
+    layers.DepthwiseConv1D,
+    layers.DepthwiseConv2D,
+    layers.Dense,
+)
 _SEPARABLE = (layers.SeparableConv1D, layers.SeparableConv2D)
 _TRANSPOSED = (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)
 
@@ -121,6 +127,7 @@ def _application(fn_name: str) -> Callable[..., keras.Model]:
     def build(input_shape, num_classes):
         fn = getattr(keras.applications, fn_name)
         return fn(weights=None, input_shape=input_shape, classes=num_classes)
+
     build.__name__ = fn_name
     return build
 
@@ -128,32 +135,31 @@ def _application(fn_name: str) -> Callable[..., keras.Model]:
 def _own(fn) -> Callable[..., keras.Model]:
     def build(input_shape, num_classes):
         return fn(input_shape=input_shape, num_classes=num_classes)
+
     build.__name__ = fn.__name__
     return build
 
 
 #: The networks :func:`architecture_costs` knows, oldest first.
 ARCHITECTURES: dict[str, Architecture] = {
-    "LeNet-5": Architecture(_own(lenet5), (28, 28, 1), 10, 1998, None,
-                            "LeCun et al. 1998 (digits, not ImageNet)"),
-    "AlexNet": Architecture(_own(alexnet), (227, 227, 3), 1000, 2012, 62.5,
-                            "Krizhevsky et al. 2012 (ILSVRC-2010 test set)"),
+    "LeNet-5": Architecture(
+        _own(lenet5), (28, 28, 1), 10, 1998, None, "LeCun et al. 1998 (digits, not ImageNet)"
+    ),
+    "AlexNet": Architecture(
+        _own(alexnet), (227, 227, 3), 1000, 2012, 62.5, "Krizhevsky et al. 2012 (ILSVRC-2010 test set)"
+    ),
     "VGG16": Architecture(_application("VGG16"), (224, 224, 3), 1000, 2014, 71.3, KERAS_DOCS),
-    "InceptionV3": Architecture(_application("InceptionV3"), (299, 299, 3), 1000, 2015, 77.9,
-                                KERAS_DOCS),
-    "ResNet50": Architecture(_application("ResNet50"), (224, 224, 3), 1000, 2015, 74.9,
-                             KERAS_DOCS),
-    "DenseNet121": Architecture(_application("DenseNet121"), (224, 224, 3), 1000, 2017, 75.0,
-                                KERAS_DOCS),
-    "MobileNetV2": Architecture(_application("MobileNetV2"), (224, 224, 3), 1000, 2018, 71.3,
-                                KERAS_DOCS),
-    "EfficientNetB0": Architecture(_application("EfficientNetB0"), (224, 224, 3), 1000, 2019,
-                                   77.1, KERAS_DOCS),
+    "InceptionV3": Architecture(_application("InceptionV3"), (299, 299, 3), 1000, 2015, 77.9, KERAS_DOCS),
+    "ResNet50": Architecture(_application("ResNet50"), (224, 224, 3), 1000, 2015, 74.9, KERAS_DOCS),
+    "DenseNet121": Architecture(_application("DenseNet121"), (224, 224, 3), 1000, 2017, 75.0, KERAS_DOCS),
+    "MobileNetV2": Architecture(_application("MobileNetV2"), (224, 224, 3), 1000, 2018, 71.3, KERAS_DOCS),
+    "EfficientNetB0": Architecture(
+        _application("EfficientNetB0"), (224, 224, 3), 1000, 2019, 77.1, KERAS_DOCS
+    ),
 }
 
 #: What :func:`architecture_costs` builds when no names are given.
-DEFAULT_NAMES = ("LeNet-5", "AlexNet", "VGG16", "ResNet50", "InceptionV3", "MobileNetV2",
-                 "EfficientNetB0")
+DEFAULT_NAMES = ("LeNet-5", "AlexNet", "VGG16", "ResNet50", "InceptionV3", "MobileNetV2", "EfficientNetB0")
 
 
 @dataclass(frozen=True)
@@ -176,9 +182,11 @@ class ArchitectureCost:
         return 2 * self.macs
 
 
-def architecture_costs(names: Sequence[str] | None = None,
-                       input_shape: tuple[int, int, int] | None = None,
-                       num_classes: int | None = None) -> list[ArchitectureCost]:
+def architecture_costs(
+    names: Sequence[str] | None = None,
+    input_shape: tuple[int, int, int] | None = None,
+    num_classes: int | None = None,
+) -> list[ArchitectureCost]:
     """Build each named network (see :data:`ARCHITECTURES`) without initialising its
     weights and count its parameters, MACs (:func:`count_macs`)
     and :func:`weight_depth`.
@@ -202,9 +210,18 @@ def architecture_costs(names: Sequence[str] | None = None,
         classes = num_classes if num_classes is not None else arch.num_classes
         with shapes_only():
             model = arch.build(input_shape=shape, num_classes=classes)
-            rows.append(ArchitectureCost(name, int(model.count_params()), count_macs(model),
-                                         weight_depth(model), shape, arch.year, arch.top1,
-                                         arch.source))
+            rows.append(
+                ArchitectureCost(
+                    name,
+                    int(model.count_params()),
+                    count_macs(model),
+                    weight_depth(model),
+                    shape,
+                    arch.year,
+                    arch.top1,
+                    arch.source,
+                )
+            )
             del model
     return rows
 
@@ -231,4 +248,3 @@ def shapes_only():
             yield
     finally:
         compat.set_uninitialized_variables(queued)
-

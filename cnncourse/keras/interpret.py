@@ -49,11 +49,15 @@ def check_classifier(model) -> None:
     except (AttributeError, ValueError):
         outputs = None
     if not outputs:
-        raise ValueError("the model has no defined inputs and outputs yet: build it with "
-                         "keras.Input(...) or call it on a batch first")
+        raise ValueError(
+            "the model has no defined inputs and outputs yet: build it with "
+            "keras.Input(...) or call it on a batch first"
+        )
     if len(outputs) != 1 or len(outputs[0].shape) != 2:
-        raise ValueError("the model must have one output of shape (N, num_classes); got "
-                         f"{[tuple(o.shape) for o in outputs]}")
+        raise ValueError(
+            "the model must have one output of shape (N, num_classes); got "
+            f"{[tuple(o.shape) for o in outputs]}"
+        )
     if len(model.inputs) != 1:
         raise ValueError(f"the model must have one image input; it has {len(model.inputs)}")
 
@@ -61,8 +65,10 @@ def check_classifier(model) -> None:
 def check_input_shape(model, x: np.ndarray) -> None:
     """A ``ValueError`` unless images ``x (N, H, W, C)`` fit the model's input."""
     expected = tuple(model.inputs[0].shape[1:])
-    if any(e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=False)) \
-            or len(expected) != x.ndim - 1:
+    if (
+        any(e is not None and e != g for e, g in zip(expected, x.shape[1:], strict=False))
+        or len(expected) != x.ndim - 1
+    ):
         shown = ", ".join("None" if e is None else str(e) for e in expected)
         raise ValueError(f"the model expects images of shape (N, {shown}); got {x.shape}")
 
@@ -73,8 +79,7 @@ def _class_indices(class_index, n: int, num_classes: int, predicted) -> np.ndarr
         return np.asarray(predicted(), dtype=np.int64)
     idx = np.asarray(class_index)
     if idx.dtype.kind not in "iu" or idx.ndim > 1:
-        raise TypeError(f"class_index must be None, an int or a sequence of {n} ints; "
-                        f"got {class_index!r}")
+        raise TypeError(f"class_index must be None, an int or a sequence of {n} ints; got {class_index!r}")
     idx = np.broadcast_to(idx, (n,)) if idx.ndim == 0 else idx
     if len(idx) != n:
         raise ValueError(f"class_index has {len(idx)} entries but there are {n} images")
@@ -121,6 +126,7 @@ def _logits(layer):
     ``Dense.call``. Any other layer: a twin built from its config with a linear
     activation and a copy of its current weights."""
     if type(layer) is layers.Dense and getattr(layer, "quantization_mode", None) is None:
+
         def dense(h):
             dtype = layer.compute_dtype
             z = ops.matmul(ops.cast(h, dtype), ops.cast(layer.kernel, dtype))
@@ -195,8 +201,10 @@ def last_conv_layer(model) -> str:
     check_classifier(model)
     convs = [layer.name for layer in model.layers if isinstance(layer, _CONV_TYPES)]
     if not convs:
-        raise ValueError("the model has no Conv2D layer at its top level; pass layer_name= "
-                         "the name of a layer with (N, h, w, k) outputs")
+        raise ValueError(
+            "the model has no Conv2D layer at its top level; pass layer_name= "
+            "the name of a layer with (N, h, w, k) outputs"
+        )
     return convs[-1]
 
 
@@ -204,8 +212,11 @@ def feature_map_layers(model) -> list[str]:
     """Names of the top-level layers whose outputs are ``(N, h, w, k)`` feature maps: the
     layers Grad-CAM can explain from."""
     check_classifier(model)
-    return [layer.name for layer in model.layers
-            if not isinstance(layer, layers.InputLayer) and len(layer.output.shape) == 4]
+    return [
+        layer.name
+        for layer in model.layers
+        if not isinstance(layer, layers.InputLayer) and len(layer.output.shape) == 4
+    ]
 
 
 def grad_cam(model, images, layer_name: str | None = None, class_index=None) -> np.ndarray:
@@ -227,15 +238,17 @@ def grad_cam(model, images, layer_name: str | None = None, class_index=None) -> 
         raise ValueError(f"layer_name must be one of {names}; got {layer_name!r}")
     layer = model.get_layer(layer_name)
     if layer_name not in feature_map_layers(model):
-        raise ValueError(f"layer {layer_name!r} outputs shape {tuple(layer.output.shape)}; "
-                         "Grad-CAM needs (N, h, w, k) feature maps")
+        raise ValueError(
+            f"layer {layer_name!r} outputs shape {tuple(layer.output.shape)}; "
+            "Grad-CAM needs (N, h, w, k) feature maps"
+        )
     scores = _scorer(model, extra=[layer.output])
     with tf.GradientTape() as tape:
         maps, z = scores(tf.convert_to_tensor(x))
         idx = _class_indices(class_index, len(x), z.shape[-1], lambda: np.argmax(z, axis=-1))
         score = tf.reduce_sum(tf.gather(z, idx, axis=1, batch_dims=1))
     grads = tape.gradient(score, maps)
-    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)            # (N, 1, 1, k)
+    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)  # (N, 1, 1, k)
     cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))  # (N, h, w, 1)
     cam = tf.image.resize(cam, x.shape[1:3], method="bilinear").numpy()[..., 0]
     return _normalise(cam)
@@ -251,8 +264,15 @@ def _normalise(maps: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- occlusion
 
 
-def occlusion_map(model, image, patch: int = 8, stride: int = 4, class_index=None,
-                  fill: float | None = None, batch_size: int = 256) -> np.ndarray:
+def occlusion_map(
+    model,
+    image,
+    patch: int = 8,
+    stride: int = 4,
+    class_index=None,
+    fill: float | None = None,
+    batch_size: int = 256,
+) -> np.ndarray:
     """Occlusion sensitivity (Zeiler & Fergus 2014) of one image ``(H, W, C)``.
 
     Slides a ``patch x patch`` square of value ``fill`` (default: the image's mean) over
@@ -276,20 +296,21 @@ def occlusion_map(model, image, patch: int = 8, stride: int = 4, class_index=Non
     lefts = _starts(w, patch, stride)
     batch = np.repeat(img[None], len(tops) * len(lefts), axis=0)
     for k, (i, j) in enumerate((i, j) for i in tops for j in lefts):
-        batch[k, i:i + patch, j:j + patch] = fill
+        batch[k, i : i + patch, j : j + patch] = fill
     probs = _predict(model, batch, batch_size)[:, c]
     drop = np.zeros((h, w), np.float64)
     count = np.zeros((h, w), np.float64)
     for k, (i, j) in enumerate((i, j) for i in tops for j in lefts):
-        drop[i:i + patch, j:j + patch] += base[c] - probs[k]
-        count[i:i + patch, j:j + patch] += 1
+        drop[i : i + patch, j : j + patch] += base[c] - probs[k]
+        count[i : i + patch, j : j + patch] += 1
     return (drop / count).astype(np.float32)
 
 
 def _predict(model, x: np.ndarray, batch_size: int) -> np.ndarray:
     """``model(x)`` in chunks: no ``predict`` loop to set up for a few small batches."""
-    return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
-                           for i in range(0, len(x), batch_size)])
+    return np.concatenate(
+        [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    )
 
 
 def _starts(size: int, patch: int, stride: int) -> list[int]:

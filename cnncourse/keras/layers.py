@@ -42,8 +42,11 @@ def affine_grid_sample(images, theta, output_size=None):
             weight = (1.0 - ops.abs(sx - xi)) * (1.0 - ops.abs(sy - yi))
             valid = (xi >= 0) & (xi <= w - 1) & (yi >= 0) & (yi <= h - 1)
             weight = weight * ops.cast(valid, images.dtype)
-            index = (ops.cast(ops.clip(yi, 0, h - 1), "int32") * w
-                     + ops.cast(ops.clip(xi, 0, w - 1), "int32") + base)
+            index = (
+                ops.cast(ops.clip(yi, 0, h - 1), "int32") * w
+                + ops.cast(ops.clip(xi, 0, w - 1), "int32")
+                + base
+            )
             out = out + ops.take(flat, index, axis=0) * ops.expand_dims(weight, -1)
     return ops.reshape(out, (-1, oh, ow, c))
 
@@ -54,17 +57,23 @@ def default_localization(input_shape) -> keras.Sequential:
     The last layer starts at zero weights and the identity bias, so training begins
     from "do not transform". Needs inputs of at least 16x16.
     """
-    return keras.Sequential([
-        keras.Input(input_shape),
-        keras.layers.Conv2D(8, 5, activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(10, 5, activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(32, activation="relu"),
-        keras.layers.Dense(6, kernel_initializer="zeros",
-                           bias_initializer=keras.initializers.Constant([1, 0, 0, 0, 1, 0])),
-    ], name="localization")
+    return keras.Sequential(
+        [
+            keras.Input(input_shape),
+            keras.layers.Conv2D(8, 5, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(10, 5, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(
+                6,
+                kernel_initializer="zeros",
+                bias_initializer=keras.initializers.Constant([1, 0, 0, 0, 1, 0]),
+            ),
+        ],
+        name="localization",
+    )
 
 
 @keras.saving.register_keras_serializable(package="cnncourse")
@@ -102,8 +111,11 @@ class SpatialTransformer(keras.layers.Layer):
         return (input_shape[0], oh, ow, input_shape[3])
 
     def get_config(self):
-        return {**super().get_config(), "output_size": self.output_size,
-                "localization": keras.saving.serialize_keras_object(self.localization)}
+        return {
+            **super().get_config(),
+            "output_size": self.output_size,
+            "localization": keras.saving.serialize_keras_object(self.localization),
+        }
 
     @classmethod
     def from_config(cls, config):

@@ -49,29 +49,32 @@ def output_dtype() -> str | None:
 # --------------------------------------------------------------------------- classics
 
 
-def seed_cnn(input_shape=(28, 28, 1), num_classes: int = 10,
-             name: str = "seed_cnn") -> keras.Sequential:
+def seed_cnn(input_shape=(28, 28, 1), num_classes: int = 10, name: str = "seed_cnn") -> keras.Sequential:
     """The course's first Keras model (93,322 parameters on 28x28x1 with 10 classes).
 
     Conv2D(32, 3x3, relu) -> MaxPool(2) -> Conv2D(64, 3x3, relu) -> MaxPool(2) ->
     Conv2D(64, 3x3, relu) -> Flatten -> Dense(64, relu) -> Dense(num_classes, softmax).
     Input ``(N, 28, 28, 1)``, output ``(N, num_classes)`` probabilities.
     """
-    return keras.Sequential([
-        keras.Input(_input_shape(input_shape), name="image"),
-        layers.Conv2D(32, (3, 3), activation="relu", name="conv1"),
-        layers.MaxPooling2D((2, 2), name="pool1"),
-        layers.Conv2D(64, (3, 3), activation="relu", name="conv2"),
-        layers.MaxPooling2D((2, 2), name="pool2"),
-        layers.Conv2D(64, (3, 3), activation="relu", name="conv3"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(64, activation="relu", name="dense"),
-        _softmax_dense(num_classes),
-    ], name=name)
+    return keras.Sequential(
+        [
+            keras.Input(_input_shape(input_shape), name="image"),
+            layers.Conv2D(32, (3, 3), activation="relu", name="conv1"),
+            layers.MaxPooling2D((2, 2), name="pool1"),
+            layers.Conv2D(64, (3, 3), activation="relu", name="conv2"),
+            layers.MaxPooling2D((2, 2), name="pool2"),
+            layers.Conv2D(64, (3, 3), activation="relu", name="conv3"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(64, activation="relu", name="dense"),
+            _softmax_dense(num_classes),
+        ],
+        name=name,
+    )
 
 
-def lenet5(input_shape=(28, 28, 1), num_classes: int = 10, activation: str = "tanh",
-           name: str = "lenet5") -> keras.Sequential:
+def lenet5(
+    input_shape=(28, 28, 1), num_classes: int = 10, activation: str = "tanh", name: str = "lenet5"
+) -> keras.Sequential:
     """LeCun et al.'s LeNet-5 (1998) for 28x28 digits: 61,706 parameters with 10 classes.
 
     C1 Conv2D(6, 5x5, same) -> S2 AvgPool(2) -> C3 Conv2D(16, 5x5) -> S4 AvgPool(2) ->
@@ -79,21 +82,25 @@ def lenet5(input_shape=(28, 28, 1), num_classes: int = 10, activation: str = "ta
     original pads 28x28 digits to 32x32; ``padding="same"`` in C1 does the same job.
     C5 is a 5x5 convolution over a 5x5 map, i.e. a dense layer on the flattened map.
     """
-    return keras.Sequential([
-        keras.Input(_input_shape(input_shape), name="image"),
-        layers.Conv2D(6, 5, padding="same", activation=activation, name="c1"),
-        layers.AveragePooling2D(2, name="s2"),
-        layers.Conv2D(16, 5, activation=activation, name="c3"),
-        layers.AveragePooling2D(2, name="s4"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(120, activation=activation, name="c5"),
-        layers.Dense(84, activation=activation, name="f6"),
-        _softmax_dense(num_classes),
-    ], name=name)
+    return keras.Sequential(
+        [
+            keras.Input(_input_shape(input_shape), name="image"),
+            layers.Conv2D(6, 5, padding="same", activation=activation, name="c1"),
+            layers.AveragePooling2D(2, name="s2"),
+            layers.Conv2D(16, 5, activation=activation, name="c3"),
+            layers.AveragePooling2D(2, name="s4"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(120, activation=activation, name="c5"),
+            layers.Dense(84, activation=activation, name="f6"),
+            _softmax_dense(num_classes),
+        ],
+        name=name,
+    )
 
 
-def alexnet(input_shape=(227, 227, 3), num_classes: int = 1000, dropout: float = 0.5,
-            name: str = "alexnet") -> keras.Sequential:
+def alexnet(
+    input_shape=(227, 227, 3), num_classes: int = 1000, dropout: float = 0.5, name: str = "alexnet"
+) -> keras.Sequential:
     """Krizhevsky, Sutskever and Hinton's AlexNet (2012), with the original layer sizes:
     62,378,344 parameters on 227x227x3 with 1000 classes.
 
@@ -117,23 +124,26 @@ def alexnet(input_shape=(227, 227, 3), num_classes: int = 1000, dropout: float =
         raise ValueError(f"AlexNet needs images of at least 67x67 pixels; got {input_shape}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
-    return keras.Sequential([
-        keras.Input(input_shape, name="image"),
-        layers.Conv2D(96, 11, strides=4, activation="relu", name="conv1"),
-        layers.MaxPooling2D(3, strides=2, name="pool1"),
-        layers.Conv2D(256, 5, padding="same", activation="relu", name="conv2"),
-        layers.MaxPooling2D(3, strides=2, name="pool2"),
-        layers.Conv2D(384, 3, padding="same", activation="relu", name="conv3"),
-        layers.Conv2D(384, 3, padding="same", activation="relu", name="conv4"),
-        layers.Conv2D(256, 3, padding="same", activation="relu", name="conv5"),
-        layers.MaxPooling2D(3, strides=2, name="pool5"),
-        layers.Flatten(name="flatten"),
-        layers.Dense(4096, activation="relu", name="fc6"),
-        layers.Dropout(dropout, name="drop6"),
-        layers.Dense(4096, activation="relu", name="fc7"),
-        layers.Dropout(dropout, name="drop7"),
-        _softmax_dense(num_classes),
-    ], name=name)
+    return keras.Sequential(
+        [
+            keras.Input(input_shape, name="image"),
+            layers.Conv2D(96, 11, strides=4, activation="relu", name="conv1"),
+            layers.MaxPooling2D(3, strides=2, name="pool1"),
+            layers.Conv2D(256, 5, padding="same", activation="relu", name="conv2"),
+            layers.MaxPooling2D(3, strides=2, name="pool2"),
+            layers.Conv2D(384, 3, padding="same", activation="relu", name="conv3"),
+            layers.Conv2D(384, 3, padding="same", activation="relu", name="conv4"),
+            layers.Conv2D(256, 3, padding="same", activation="relu", name="conv5"),
+            layers.MaxPooling2D(3, strides=2, name="pool5"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(4096, activation="relu", name="fc6"),
+            layers.Dropout(dropout, name="drop6"),
+            layers.Dense(4096, activation="relu", name="fc7"),
+            layers.Dropout(dropout, name="drop7"),
+            _softmax_dense(num_classes),
+        ],
+        name=name,
+    )
 
 
 # --------------------------------------------------------------------------- blocks
@@ -141,8 +151,9 @@ def alexnet(input_shape=(227, 227, 3), num_classes: int = 1000, dropout: float =
 
 def conv_bn_relu(x, filters: int, kernel_size=3, strides=1, name: str | None = None):
     """Conv2D (no bias: batch norm's beta replaces it) -> BatchNorm -> ReLU."""
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False,
-                      name=_sub(name, "conv"))(x)
+    x = layers.Conv2D(
+        filters, kernel_size, strides=strides, padding="same", use_bias=False, name=_sub(name, "conv")
+    )(x)
     x = layers.BatchNormalization(name=_sub(name, "bn"))(x)
     return layers.ReLU(name=_sub(name, "relu"))(x)
 
@@ -154,8 +165,7 @@ def vgg_block(x, filters: int, convs: int = 2, name: str | None = None):
     ``(N, H, W, C)`` -> ``(N, H/2, W/2, filters)``.
     """
     for i in range(convs):
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu",
-                          name=_sub(name, f"conv{i + 1}"))(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=_sub(name, f"conv{i + 1}"))(x)
     return layers.MaxPooling2D(2, name=_sub(name, "pool"))(x)
 
 
@@ -171,20 +181,21 @@ def residual_block(x, filters: int, stride: int = 1, name: str | None = None):
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=_sub(name, "b_conv"))(y)
     y = layers.BatchNormalization(name=_sub(name, "b_bn"))(y)
     if stride != 1 or x.shape[-1] != filters:
-        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
-                                 name=_sub(name, "proj_conv"))(x)
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=_sub(name, "proj_conv"))(x)
         shortcut = layers.BatchNormalization(name=_sub(name, "proj_bn"))(shortcut)
     y = layers.Add(name=_sub(name, "add"))([y, shortcut])
     return layers.ReLU(name=_sub(name, "out"))(y)
 
 
-def inception_block(x, f1: int, f3_reduce: int, f3: int, f5_reduce: int, f5: int,
-                    pool_proj: int, name: str | None = None):
+def inception_block(
+    x, f1: int, f3_reduce: int, f3: int, f5_reduce: int, f5: int, pool_proj: int, name: str | None = None
+):
     """GoogLeNet's inception module: 1x1, 3x3 and 5x5 convolutions and a 3x3 max pool
     side by side (1x1 convolutions shrink the channels first), concatenated.
 
     ``(N, H, W, C)`` -> ``(N, H, W, f1 + f3 + f5 + pool_proj)``.
     """
+
     def conv(t, f, k, part):
         return layers.Conv2D(f, k, padding="same", activation="relu", name=_sub(name, part))(t)
 
@@ -205,8 +216,9 @@ def dense_block(x, num_layers: int, growth_rate: int, name: str | None = None):
     for i in range(num_layers):
         y = layers.BatchNormalization(name=_sub(name, f"l{i + 1}_bn"))(x)
         y = layers.ReLU(name=_sub(name, f"l{i + 1}_relu"))(y)
-        y = layers.Conv2D(growth_rate, 3, padding="same", use_bias=False,
-                          name=_sub(name, f"l{i + 1}_conv"))(y)
+        y = layers.Conv2D(growth_rate, 3, padding="same", use_bias=False, name=_sub(name, f"l{i + 1}_conv"))(
+            y
+        )
         x = layers.Concatenate(name=_sub(name, f"l{i + 1}_concat"))([x, y])
     return x
 
@@ -228,8 +240,7 @@ def separable_block(x, filters: int, stride: int = 1, name: str | None = None):
     Costs ``9*C + C*filters`` weights instead of ``9*C*filters`` for a full 3x3 conv.
     ``(N, H, W, C)`` -> ``(N, H/stride, W/stride, filters)``.
     """
-    x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False,
-                               name=_sub(name, "dw"))(x)
+    x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False, name=_sub(name, "dw"))(x)
     x = layers.BatchNormalization(name=_sub(name, "dw_bn"))(x)
     x = layers.ReLU(name=_sub(name, "dw_relu"))(x)
     x = layers.Conv2D(filters, 1, use_bias=False, name=_sub(name, "pw"))(x)
@@ -244,8 +255,13 @@ def _sub(name, part):
 # --------------------------------------------------------------------------- small models
 
 
-def small_vgg(input_shape=(32, 32, 3), num_classes: int = 10, filters=(32, 64),
-              dense: int = 128, name: str = "small_vgg") -> keras.Model:
+def small_vgg(
+    input_shape=(32, 32, 3),
+    num_classes: int = 10,
+    filters=(32, 64),
+    dense: int = 128,
+    name: str = "small_vgg",
+) -> keras.Model:
     """VGG in miniature: one :func:`vgg_block` (two convs) per entry of ``filters``,
     Flatten, Dense(dense, relu), softmax."""
     inputs = keras.Input(_input_shape(input_shape), name="image")
@@ -257,8 +273,13 @@ def small_vgg(input_shape=(32, 32, 3), num_classes: int = 10, filters=(32, 64),
     return keras.Model(inputs, _classifier_head(x, num_classes), name=name)
 
 
-def small_resnet(input_shape=(32, 32, 3), num_classes: int = 10, filters=(16, 32, 64),
-                 blocks_per_stage: int = 1, name: str = "small_resnet") -> keras.Model:
+def small_resnet(
+    input_shape=(32, 32, 3),
+    num_classes: int = 10,
+    filters=(16, 32, 64),
+    blocks_per_stage: int = 1,
+    name: str = "small_resnet",
+) -> keras.Model:
     """ResNet in miniature: a 3x3 conv-BN-ReLU stem with ``filters[0]`` channels, then
     one stage per entry of ``filters`` (the first keeps the resolution and uses identity
     shortcuts; the others halve it through a projection shortcut), global average
@@ -273,8 +294,9 @@ def small_resnet(input_shape=(32, 32, 3), num_classes: int = 10, filters=(16, 32
     return keras.Model(inputs, _classifier_head(x, num_classes), name=name)
 
 
-def small_inception(input_shape=(32, 32, 3), num_classes: int = 10,
-                    name: str = "small_inception") -> keras.Model:
+def small_inception(
+    input_shape=(32, 32, 3), num_classes: int = 10, name: str = "small_inception"
+) -> keras.Model:
     """Inception in miniature: Conv2D(32, 3x3) stem, two inception modules with a max
     pool between them, global average pooling, softmax."""
     inputs = keras.Input(_input_shape(input_shape), name="image")
@@ -286,8 +308,13 @@ def small_inception(input_shape=(32, 32, 3), num_classes: int = 10,
     return keras.Model(inputs, _classifier_head(x, num_classes), name=name)
 
 
-def small_densenet(input_shape=(32, 32, 3), num_classes: int = 10, growth_rate: int = 12,
-                   blocks=(4, 4), name: str = "small_densenet") -> keras.Model:
+def small_densenet(
+    input_shape=(32, 32, 3),
+    num_classes: int = 10,
+    growth_rate: int = 12,
+    blocks=(4, 4),
+    name: str = "small_densenet",
+) -> keras.Model:
     """DenseNet in miniature: Conv2D(2 * growth_rate, 3x3) stem, dense blocks of
     ``blocks[i]`` layers with a transition (halving channels and size) between them,
     BN -> ReLU -> global average pooling, softmax."""
@@ -303,8 +330,9 @@ def small_densenet(input_shape=(32, 32, 3), num_classes: int = 10, growth_rate: 
     return keras.Model(inputs, _classifier_head(x, num_classes), name=name)
 
 
-def small_mobilenet(input_shape=(32, 32, 3), num_classes: int = 10, filters=(64, 128, 128),
-                    name: str = "small_mobilenet") -> keras.Model:
+def small_mobilenet(
+    input_shape=(32, 32, 3), num_classes: int = 10, filters=(64, 128, 128), name: str = "small_mobilenet"
+) -> keras.Model:
     """MobileNet in miniature: a 3x3 conv-BN-ReLU stem with 32 channels, one
     :func:`separable_block` per entry of ``filters`` (stride 2 from the second on),
     global average pooling, softmax."""
@@ -316,8 +344,7 @@ def small_mobilenet(input_shape=(32, 32, 3), num_classes: int = 10, filters=(64,
     return keras.Model(inputs, _classifier_head(x, num_classes), name=name)
 
 
-def shapes_cnn(input_shape=(32, 32, 3), num_classes: int = 6,
-               name: str = "shapes_cnn") -> keras.Sequential:
+def shapes_cnn(input_shape=(32, 32, 3), num_classes: int = 6, name: str = "shapes_cnn") -> keras.Sequential:
     """The architecture of the pretrained shapes network
     (:func:`~cnncourse.keras.pretrained.load_pretrained`): 60,902 parameters with 6 classes.
 
@@ -335,17 +362,23 @@ def shapes_cnn(input_shape=(32, 32, 3), num_classes: int = 6,
             convs.append(layers.MaxPooling2D(2, name=f"pool{i + 1}"))
     # A layer's initialisers draw their seeds when it is created: create the layers in
     # model order, so that a seeded build always starts from the same weights.
-    return keras.Sequential([
-        keras.Input(input_shape, name="image"), *convs,
-        layers.GlobalAveragePooling2D(name="features"), _softmax_dense(num_classes),
-    ], name=name)
+    return keras.Sequential(
+        [
+            keras.Input(input_shape, name="image"),
+            *convs,
+            layers.GlobalAveragePooling2D(name="features"),
+            _softmax_dense(num_classes),
+        ],
+        name=name,
+    )
 
 
 # --------------------------------------------------------------------------- beyond
 
 
-def fcn_segmenter(input_shape=(32, 32, 3), num_classes: int = 7, filters=(16, 32),
-                  name: str = "fcn_segmenter") -> keras.Model:
+def fcn_segmenter(
+    input_shape=(32, 32, 3), num_classes: int = 7, filters=(16, 32), name: str = "fcn_segmenter"
+) -> keras.Model:
     """A fully convolutional segmentation net (a small U-Net): one class per pixel.
 
     Encoder: per entry of ``filters``, two 3x3 convs then 2x2 max pooling. Bottleneck:
@@ -378,13 +411,13 @@ def fcn_segmenter(input_shape=(32, 32, 3), num_classes: int = 7, filters=(16, 32
         x = double_conv(x, f, f"up{i + 1}")
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes must be an int >= 2; got {num_classes!r}")
-    outputs = layers.Conv2D(num_classes, 1, activation="softmax",
-                            dtype=output_dtype(), name="pixel_classes")(x)
+    outputs = layers.Conv2D(num_classes, 1, activation="softmax", dtype=output_dtype(), name="pixel_classes")(
+        x
+    )
     return keras.Model(inputs, outputs, name=name)
 
 
-def box_regressor(input_shape=(32, 32, 3), num_classes: int = 6,
-                  name: str = "box_regressor") -> keras.Model:
+def box_regressor(input_shape=(32, 32, 3), num_classes: int = 6, name: str = "box_regressor") -> keras.Model:
     """Classify and localise one object: a shared conv body with two heads.
 
     Outputs ``{"class": (N, num_classes) probabilities, "box": (N, 4)}``, the box as
@@ -399,12 +432,16 @@ def box_regressor(input_shape=(32, 32, 3), num_classes: int = 6,
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(64, activation="relu", name="shared")(x)
     box = layers.Dense(4, activation="sigmoid", dtype=output_dtype(), name="box")(x)
-    return keras.Model(inputs, {"class": _classifier_head(x, num_classes, "class"), "box": box},
-                       name=name)
+    return keras.Model(inputs, {"class": _classifier_head(x, num_classes, "class"), "box": box}, name=name)
 
 
-def conv1d_classifier(input_shape=(128, 1), num_classes: int = 2, filters=(16, 32),
-                      kernel_size: int = 5, name: str = "conv1d_classifier") -> keras.Model:
+def conv1d_classifier(
+    input_shape=(128, 1),
+    num_classes: int = 2,
+    filters=(16, 32),
+    kernel_size: int = 5,
+    name: str = "conv1d_classifier",
+) -> keras.Model:
     """A 1D CNN for sequences (time series, signals, embedded text): per entry of
     ``filters``, Conv1D(kernel_size, relu) and MaxPool1D(2); then global max pooling
     (the strongest response anywhere in the sequence) and softmax.
@@ -420,8 +457,9 @@ def conv1d_classifier(input_shape=(128, 1), num_classes: int = 2, filters=(16, 3
     return keras.Model(inputs, _classifier_head(x, num_classes), name=name)
 
 
-def stn_classifier(input_shape=(28, 28, 1), num_classes: int = 10,
-                   name: str = "stn_classifier") -> keras.Model:
+def stn_classifier(
+    input_shape=(28, 28, 1), num_classes: int = 10, name: str = "stn_classifier"
+) -> keras.Model:
     """A :class:`~cnncourse.keras.layers.SpatialTransformer` in front of the seed CNN:
     the model learns to straighten and centre its input before classifying it."""
     inputs = keras.Input(_input_shape(input_shape), name="image")

@@ -48,8 +48,9 @@ def pretrained_info(path=ASSET) -> dict:
         return json.loads(str(f["info"]))
 
 
-def load_pretrained(num_classes: int | None = None, freeze: bool = False, seed: int = 0,
-                    path=ASSET) -> keras.Sequential:
+def load_pretrained(
+    num_classes: int | None = None, freeze: bool = False, seed: int = 0, path=ASSET
+) -> keras.Sequential:
     """The shapes CNN with its pretrained weights.
 
     num_classes: None keeps the pretrained head (classes in
@@ -63,18 +64,25 @@ def load_pretrained(num_classes: int | None = None, freeze: bool = False, seed: 
         weights = [f[k] for k in sorted(k for k in f.files if k.startswith("w"))]
     expected = [tuple(w.shape) for w in model.get_weights()]
     if [w.shape for w in weights] != expected:
-        raise ValueError(f"{path} holds weights of shapes {[w.shape for w in weights]}; the "
-                         f"shapes CNN expects {expected}. Rerun scripts/train_pretrained.py")
+        raise ValueError(
+            f"{path} holds weights of shapes {[w.shape for w in weights]}; the "
+            f"shapes CNN expects {expected}. Rerun scripts/train_pretrained.py"
+        )
     model.set_weights(weights)
     if num_classes is not None and num_classes != len(info["classes"]):
         if not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(f"num_classes must be an int >= 2 or None; got {num_classes!r}")
         body = model.layers[:-1]
-        head = layers.Dense(num_classes, activation="softmax", dtype=output_dtype(),
-                            name="new_predictions",
-                            kernel_initializer=keras.initializers.GlorotUniform(seed))
-        model = keras.Sequential([keras.Input(tuple(info["input_shape"]), name="image"),
-                                  *body, head], name="shapes_cnn_finetune")
+        head = layers.Dense(
+            num_classes,
+            activation="softmax",
+            dtype=output_dtype(),
+            name="new_predictions",
+            kernel_initializer=keras.initializers.GlorotUniform(seed),
+        )
+        model = keras.Sequential(
+            [keras.Input(tuple(info["input_shape"]), name="image"), *body, head], name="shapes_cnn_finetune"
+        )
     for layer in model.layers[:-1]:
         layer.trainable = not freeze
     return model
@@ -83,8 +91,9 @@ def load_pretrained(num_classes: int | None = None, freeze: bool = False, seed: 
 def _existing(path) -> Path:
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no pretrained weights at {path}; make them with "
-                                "`python scripts/train_pretrained.py`")
+        raise FileNotFoundError(
+            f"no pretrained weights at {path}; make them with `python scripts/train_pretrained.py`"
+        )
     return path
 
 
@@ -120,8 +129,9 @@ def _is_network_error(err: BaseException) -> bool:
     handling the ``URLError``; look for that, or an ``OSError``, along the chain."""
     seen = err
     while seen is not None:
-        if isinstance(seen, urllib.error.URLError | ConnectionError | TimeoutError) \
-                or str(seen).startswith("URL fetch failure"):
+        if isinstance(seen, urllib.error.URLError | ConnectionError | TimeoutError) or str(seen).startswith(
+            "URL fetch failure"
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

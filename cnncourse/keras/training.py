@@ -39,21 +39,24 @@ class DeviceReport:
     @property
     def mixed_precision_supported(self) -> bool:
         """True when every GPU has tensor cores for float16 (compute capability >= 7.0)."""
-        return bool(self.gpus) and all((g["compute_capability"] or (0, 0)) >= (7, 0)
-                                       for g in self.gpus)
+        return bool(self.gpus) and all((g["compute_capability"] or (0, 0)) >= (7, 0) for g in self.gpus)
 
     def __str__(self):
-        lines = [f"TensorFlow {self.tensorflow}, Keras {self.keras}",
-                 f"CPU: {self.cpu} ({self.cpu_cores} cores"
-                 + (f", {self.memory_gb:.1f} GB RAM)" if self.memory_gb else ")")]
+        lines = [
+            f"TensorFlow {self.tensorflow}, Keras {self.keras}",
+            f"CPU: {self.cpu} ({self.cpu_cores} cores"
+            + (f", {self.memory_gb:.1f} GB RAM)" if self.memory_gb else ")"),
+        ]
         if not self.gpus:
             lines.append("GPU: none (training runs on the CPU)")
         for i, g in enumerate(self.gpus):
             cc = ".".join(map(str, g["compute_capability"])) if g["compute_capability"] else "?"
             memory = f", {g['memory_gb']:.1f} GB" if g["memory_gb"] else ""
             lines.append(f"GPU {i}: {g['name']} (compute capability {cc}{memory})")
-        lines.append("Mixed precision (float16): "
-                     + ("supported" if self.mixed_precision_supported else "not applicable"))
+        lines.append(
+            "Mixed precision (float16): "
+            + ("supported" if self.mixed_precision_supported else "not applicable")
+        )
         return "\n".join(lines)
 
 
@@ -62,11 +65,21 @@ def device_report() -> DeviceReport:
     gpus = []
     for i, device in enumerate(tf.config.list_physical_devices("GPU")):
         details = tf.config.experimental.get_device_details(device)
-        gpus.append({"name": details.get("device_name", device.name),
-                     "compute_capability": details.get("compute_capability"),
-                     "memory_gb": _gpu_memory_gb(i)})
-    return DeviceReport(tensorflow=tf.__version__, keras=keras.__version__, cpu=_cpu_name(),
-                        cpu_cores=os.cpu_count() or 1, memory_gb=_ram_gb(), gpus=gpus)
+        gpus.append(
+            {
+                "name": details.get("device_name", device.name),
+                "compute_capability": details.get("compute_capability"),
+                "memory_gb": _gpu_memory_gb(i),
+            }
+        )
+    return DeviceReport(
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+        cpu=_cpu_name(),
+        cpu_cores=os.cpu_count() or 1,
+        memory_gb=_ram_gb(),
+        gpus=gpus,
+    )
 
 
 def _cpu_name() -> str:
@@ -90,9 +103,13 @@ def _ram_gb() -> float | None:
 def _gpu_memory_gb(index: int) -> float | None:
     """Total memory of GPU ``index`` from nvidia-smi (TensorFlow only reports usage)."""
     try:
-        out = subprocess.run(["nvidia-smi", f"--id={index}", "--query-gpu=memory.total",
-                              "--format=csv,noheader,nounits"], capture_output=True,
-                             text=True, timeout=10, check=True).stdout
+        out = subprocess.run(
+            ["nvidia-smi", f"--id={index}", "--query-gpu=memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
         return float(out.strip().splitlines()[0]) / 1024
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         return None
@@ -144,9 +161,16 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> None:
 # --------------------------------------------------------------------------- data
 
 
-def make_dataset(x, y=None, batch_size: int = 32, shuffle: bool = False, seed: int = 0,
-                 augment: Callable | None = None, cache: bool = True,
-                 drop_remainder: bool = False) -> tf.data.Dataset:
+def make_dataset(
+    x,
+    y=None,
+    batch_size: int = 32,
+    shuffle: bool = False,
+    seed: int = 0,
+    augment: Callable | None = None,
+    cache: bool = True,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
     """A ``tf.data`` pipeline: cache -> shuffle -> batch -> augment -> prefetch.
 
     x: ``(N, ...)`` array; y: ``(N, ...)`` labels or None. shuffle: reshuffle every
@@ -170,6 +194,7 @@ def make_dataset(x, y=None, batch_size: int = 32, shuffle: bool = False, seed: i
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if augment is not None:
+
         def apply(images, *labels):  # labels: () when y is None, else (y_batch,)
             images = augment(images, training=True)
             return (images, *labels) if labels else images
@@ -178,9 +203,15 @@ def make_dataset(x, y=None, batch_size: int = 32, shuffle: bool = False, seed: i
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def augmentation(flip: str | None = "horizontal", rotation: float = 0.05,
-                 zoom: float = 0.1, translation: float = 0.1, contrast: float = 0.0,
-                 noise: float = 0.0, seed: int = 0) -> keras.Sequential:
+def augmentation(
+    flip: str | None = "horizontal",
+    rotation: float = 0.05,
+    zoom: float = 0.1,
+    translation: float = 0.1,
+    contrast: float = 0.0,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> keras.Sequential:
     """Random image transformations as Keras layers (active only in training).
 
     flip: ``"horizontal"``, ``"vertical"``, ``"horizontal_and_vertical"`` or None
@@ -197,8 +228,9 @@ def augmentation(flip: str | None = "horizontal", rotation: float = 0.05,
     if zoom:
         steps.append(keras.layers.RandomZoom(zoom, fill_mode="constant", seed=seed + 2))
     if translation:
-        steps.append(keras.layers.RandomTranslation(translation, translation,
-                                                    fill_mode="constant", seed=seed + 3))
+        steps.append(
+            keras.layers.RandomTranslation(translation, translation, fill_mode="constant", seed=seed + 3)
+        )
     if contrast:
         steps.append(keras.layers.RandomContrast(contrast, seed=seed + 4))
     if noise:
@@ -213,8 +245,10 @@ def _as_dataset(data, batch_size, shuffle, seed, augment, name) -> tf.data.Datas
     try:
         x, y = data
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an (x, y) pair, a cnncourse.data.Split or a "
-                        f"tf.data.Dataset; got {type(data).__name__}") from None
+        raise TypeError(
+            f"{name} must be an (x, y) pair, a cnncourse.data.Split or a "
+            f"tf.data.Dataset; got {type(data).__name__}"
+        ) from None
     return make_dataset(x, y, batch_size, shuffle=shuffle, seed=seed, augment=augment)
 
 
@@ -243,8 +277,10 @@ class LiveCurves(keras.callbacks.Callback):
             raise ValueError(f'every must be "epoch" or "batch"; got {every!r}')
         self._methods = {m: getattr(monitor, m) for m in _PROTOCOL if hasattr(monitor, m)}
         if not self._methods and not callable(monitor):
-            raise TypeError(f"monitor must have callback methods ({', '.join(_PROTOCOL)}) or be "
-                            f"a function f(step, logs); got {type(monitor).__name__}")
+            raise TypeError(
+                f"monitor must have callback methods ({', '.join(_PROTOCOL)}) or be "
+                f"a function f(step, logs); got {type(monitor).__name__}"
+            )
         self.monitor, self.every = monitor, every
         self.history: list[tuple[int, dict]] = []
         self._epoch, self._steps = 0, None
@@ -308,8 +344,10 @@ class StopAtAccuracy(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None:
-            raise KeyError(f"StopAtAccuracy watches {self.monitor!r} but the logs only have "
-                           f"{sorted(logs or {})}; pass validation data or change monitor")
+            raise KeyError(
+                f"StopAtAccuracy watches {self.monitor!r} but the logs only have "
+                f"{sorted(logs or {})}; pass validation data or change monitor"
+            )
         if value >= self.target and not self.reached:
             self.reached, self.epoch = True, epoch + 1
             self.seconds = time.perf_counter() - self._start
@@ -319,13 +357,28 @@ class StopAtAccuracy(keras.callbacks.Callback):
 # --------------------------------------------------------------------------- train
 
 
-def train(model, train_data, val_data=None, *, epochs: int = 10, batch_size: int = 64,
-          optimizer="adam", learning_rate: float = 1e-3,
-          loss="sparse_categorical_crossentropy", metrics=("accuracy",),
-          augment: Callable | None = None, early_stopping: int | None = None,
-          monitor=None, target_accuracy: float | None = None, strategy=None,
-          mixed_precision="auto", seed: int | None = 0, deterministic: bool = False,
-          callbacks=(), verbose: int = 0) -> keras.callbacks.History:
+def train(
+    model,
+    train_data,
+    val_data=None,
+    *,
+    epochs: int = 10,
+    batch_size: int = 64,
+    optimizer="adam",
+    learning_rate: float = 1e-3,
+    loss="sparse_categorical_crossentropy",
+    metrics=("accuracy",),
+    augment: Callable | None = None,
+    early_stopping: int | None = None,
+    monitor=None,
+    target_accuracy: float | None = None,
+    strategy=None,
+    mixed_precision="auto",
+    seed: int | None = 0,
+    deterministic: bool = False,
+    callbacks=(),
+    verbose: int = 0,
+) -> keras.callbacks.History:
     """Compile and fit a model with the course's defaults; returns Keras' ``History``
     (``history.model`` is the trained model, ``history.history`` the per-epoch metrics).
 
@@ -361,16 +414,20 @@ def train(model, train_data, val_data=None, *, epochs: int = 10, batch_size: int
         with strategy.scope():
             model = _build(model, strategy)
             if isinstance(optimizer, str):
-                optimizer = keras.optimizers.get({"class_name": optimizer,
-                                                  "config": {"learning_rate": learning_rate}})
+                optimizer = keras.optimizers.get(
+                    {"class_name": optimizer, "config": {"learning_rate": learning_rate}}
+                )
             model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
     cbs = list(callbacks)
     if early_stopping is not None:
-        cbs.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=early_stopping,
-                                                 restore_best_weights=True))
+        cbs.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=early_stopping, restore_best_weights=True
+            )
+        )
     if monitor is not None:
         cbs.append(LiveCurves(monitor))
     stop_at = None
@@ -378,8 +435,9 @@ def train(model, train_data, val_data=None, *, epochs: int = 10, batch_size: int
         stop_at = StopAtAccuracy(target_accuracy)
         cbs.append(stop_at)
     # shuffle=False: make_dataset already reshuffles every epoch.
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=cbs,
-                        shuffle=False, verbose=verbose)
+    history = model.fit(
+        train_ds, validation_data=val_ds, epochs=epochs, callbacks=cbs, shuffle=False, verbose=verbose
+    )
     history.stop_at = stop_at
     return history
 
@@ -388,10 +446,11 @@ def _build(model, strategy) -> keras.Model:
     """The model to train: ``model`` itself, or what the function ``model()`` builds."""
     if isinstance(model, keras.Model):
         if strategy.num_replicas_in_sync > 1:
-            raise ValueError("with a distribution strategy, pass a function that builds the "
-                             "model, so that it is created inside strategy.scope()")
+            raise ValueError(
+                "with a distribution strategy, pass a function that builds the "
+                "model, so that it is created inside strategy.scope()"
+            )
         return model
     if callable(model):
         return model()
-    raise TypeError(f"model must be a keras.Model or a function that builds one; "
-                    f"got {type(model).__name__}")
+    raise TypeError(f"model must be a keras.Model or a function that builds one; got {type(model).__name__}")

@@ -63,7 +63,7 @@ def _pad_hw(x: np.ndarray, pads) -> np.ndarray:
         return x
     n, h, w, c = x.shape
     xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
-    xp[:, top:top + h, left:left + w, :] = x
+    xp[:, top : top + h, left : left + w, :] = x
     return xp
 
 
@@ -78,9 +78,7 @@ def _scatter_windows(dwin, x_shape, window_hw, stride_hw, dtype):
     dx = np.zeros(x_shape, dtype=dtype)
     for i in range(kh):
         for j in range(kw):
-            dx[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :] += dwin[
-                :, :, :, i, j, :
-            ]
+            dx[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :] += dwin[:, :, :, i, j, :]
     return dx
 
 
@@ -526,9 +524,7 @@ class BatchNormCache(NamedTuple):
     training: bool
 
 
-def batchnorm_forward(
-    x, gamma, beta, running_mean, running_var, training=True, momentum=0.99, eps=1e-3
-):
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.99, eps=1e-3):
     """Batch normalisation over every axis but the last (dense ``(N, D)`` or conv NHWC).
 
     Training: normalise with the batch's mean and variance, then update
@@ -540,11 +536,14 @@ def batchnorm_forward(
     """
     x = as_float_array(x, "x")
     c = x.shape[-1]
-    for name, arr in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
-                      ("running_var", running_var)):
+    for name, arr in (
+        ("gamma", gamma),
+        ("beta", beta),
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+    ):
         if np.shape(arr) != (c,):
-            raise ValueError(f"{name} must have shape ({c},) for x of shape {x.shape}; "
-                             f"got {np.shape(arr)}")
+            raise ValueError(f"{name} must have shape ({c},) for x of shape {x.shape}; got {np.shape(arr)}")
     axes = tuple(range(x.ndim - 1))
     if training:
         mean = x.mean(axis=axes)
@@ -611,9 +610,7 @@ def _labels_as_indices(y, n, k):
     bad = (y < 0) | (y >= k)
     if bad.any():
         i = int(np.argmax(bad))
-        raise ValueError(
-            f"labels must be in [0, {k - 1}] for {k} classes; got {y[i]} at index {i}"
-        )
+        raise ValueError(f"labels must be in [0, {k - 1}] for {k} classes; got {y[i]} at index {i}")
     return y, None
 
 
@@ -653,4 +650,3 @@ def accuracy(scores, y) -> float:
     if y.ndim == 2:
         y = y.argmax(axis=1)
     return float(np.mean(np.argmax(scores, axis=1) == y))
-

@@ -12,8 +12,9 @@ from collections.abc import Callable
 import numpy as np
 
 
-def numerical_gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout=None,
-                       h: float = 1e-5) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout=None, h: float = 1e-5
+) -> np.ndarray:
     """Gradient of ``sum(f(x) * dout)`` with respect to ``x`` by central differences.
 
     f: maps ``x`` (changed in place, then restored) to an array or a scalar.
@@ -51,8 +52,14 @@ def rel_error(a, b, eps: float = 1e-8) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
 
 
-def check_gradients(forward: Callable, backward: Callable, inputs: dict[str, np.ndarray],
-                    seed: int = 0, h: float = 1e-5, reference_dtype=None) -> dict[str, float]:
+def check_gradients(
+    forward: Callable,
+    backward: Callable,
+    inputs: dict[str, np.ndarray],
+    seed: int = 0,
+    h: float = 1e-5,
+    reference_dtype=None,
+) -> dict[str, float]:
     """Compare a forward/backward pair with numerical gradients for every input.
 
     forward: called as ``forward(**inputs)`` and returns ``(out, cache)``.
@@ -76,6 +83,7 @@ def check_gradients(forward: Callable, backward: Callable, inputs: dict[str, np.
         reference = {k: np.asarray(v, dtype=reference_dtype) for k, v in inputs.items()}
     errors = {}
     for (name, value), grad in zip(reference.items(), grads, strict=True):
+
         def f(v, name=name):
             return forward(**{**reference, name: v})[0]
 

@@ -29,8 +29,7 @@ def _activation_pair(name):
     if name is None or name == "linear":
         return None
     if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} "
-                         "or None")
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)} or None")
     return ACTIVATIONS[name]
 
 
@@ -162,8 +161,7 @@ class Layer:
         return 0.0
 
     def count_params(self) -> int:
-        return int(sum(p.size for p in self.params.values()) +
-                   sum(s.size for s in self.state.values()))
+        return int(sum(p.size for p in self.params.values()) + sum(s.size for s in self.state.values()))
 
     def get_weights(self) -> list[np.ndarray]:
         """Arrays in Keras' order (e.g. ``[kernel, bias]``; batch norm adds its moving stats)."""
@@ -173,13 +171,13 @@ class Layer:
     def set_weights(self, weights) -> None:
         store = {**self.params, **self.state}
         if len(weights) != len(self.weight_names):
-            raise ValueError(f"{self.name} expects {len(self.weight_names)} arrays "
-                             f"{self.weight_names}; got {len(weights)}")
+            raise ValueError(
+                f"{self.name} expects {len(self.weight_names)} arrays {self.weight_names}; got {len(weights)}"
+            )
         for key, value in zip(self.weight_names, weights, strict=True):
             value = np.asarray(value)
             if value.shape != store[key].shape:
-                raise ValueError(f"{self.name}.{key} must have shape {store[key].shape}; "
-                                 f"got {value.shape}")
+                raise ValueError(f"{self.name}.{key} must have shape {store[key].shape}; got {value.shape}")
             store[key][...] = value
 
     def __repr__(self):
@@ -191,8 +189,14 @@ class _Affine(Layer):
 
     weight_names = ("w", "b")
 
-    def __init__(self, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 kernel_regularizer=None, name=None):
+    def __init__(
+        self,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        name=None,
+    ):
         super().__init__(name)
         self.activation = activation
         self._act = _activation_pair(activation)
@@ -254,9 +258,18 @@ class Conv2D(_Affine):
     ``KH*KW*C_in*filters + filters``.
     """
 
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None,
-                 use_bias=True, kernel_initializer="glorot_uniform", kernel_regularizer=None,
-                 name=None):
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        name=None,
+    ):
         super().__init__(activation, use_bias, kernel_initializer, kernel_regularizer, name)
         self.filters = positive_int(filters, "filters")
         self.kernel_size = pair(kernel_size, "kernel_size")
@@ -283,15 +296,23 @@ class Conv2D(_Affine):
 class Dense(_Affine):
     """Fully connected: ``x @ w + b`` with w ``(D_in, units)``; parameters ``D_in*units + units``."""
 
-    def __init__(self, units, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", kernel_regularizer=None, name=None):
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        name=None,
+    ):
         super().__init__(activation, use_bias, kernel_initializer, kernel_regularizer, name)
         self.units = positive_int(units, "units")
 
     def build(self, input_shape, rng=None, dtype=np.float32):
         if len(input_shape) != 1:
-            raise ValueError(f"Dense expects flat inputs (D,); got shape {tuple(input_shape)}; "
-                             "add a Flatten layer first")
+            raise ValueError(
+                f"Dense expects flat inputs (D,); got shape {tuple(input_shape)}; add a Flatten layer first"
+            )
         super().build(input_shape)
         self._init_params((input_shape[0], self.units), rng, dtype)
 
@@ -500,8 +521,13 @@ class BatchNorm(Layer):
 
     def forward(self, x, training=False):
         out, self.cache = F.batchnorm_forward(
-            x, self.params["gamma"], self.params["beta"], self.state["moving_mean"],
-            self.state["moving_var"], training=training, momentum=self.momentum,
+            x,
+            self.params["gamma"],
+            self.params["beta"],
+            self.state["moving_mean"],
+            self.state["moving_var"],
+            training=training,
+            momentum=self.momentum,
             eps=self.epsilon,
         )
         return out

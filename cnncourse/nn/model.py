@@ -45,8 +45,9 @@ class Sequential:
     float64 is for gradient checks.
     """
 
-    def __init__(self, layers=(), input_shape=None, seed: int = 0, dtype=np.float32,
-                 name: str = "sequential"):
+    def __init__(
+        self, layers=(), input_shape=None, seed: int = 0, dtype=np.float32, name: str = "sequential"
+    ):
         self.layers: list[Layer] = []
         for layer in layers:
             self.add(layer)
@@ -89,20 +90,20 @@ class Sequential:
 
     def _require_built(self):
         if self.input_shape is None:
-            raise RuntimeError("the model has no input shape yet: pass input_shape=(H, W, C) "
-                               "or call fit/predict on data first")
+            raise RuntimeError(
+                "the model has no input shape yet: pass input_shape=(H, W, C) "
+                "or call fit/predict on data first"
+            )
         return self.input_shape
 
     @property
     def params(self) -> dict[str, np.ndarray]:
         """Every trainable array, keyed ``"<layer index>.<name>"`` (``"0.w"``, ``"0.b"``...)."""
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
-                for k, v in layer.params.items()}
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
 
     @property
     def grads(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
-                for k, v in layer.grads.items()}
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
 
     def count_params(self) -> int:
         self._require_built()
@@ -128,8 +129,9 @@ class Sequential:
         rows = [("Layer (type)", "Output Shape", "Param #")]
         for layer in self.layers:
             shape = tuple(layer.output_shape(shape))
-            rows.append((f"{layer.name} ({type(layer).__name__})", str((None, *shape)),
-                         f"{layer.count_params():,}"))
+            rows.append(
+                (f"{layer.name} ({type(layer).__name__})", str((None, *shape)), f"{layer.count_params():,}")
+            )
         widths = [max(len(r[i]) for r in rows) + 2 for i in range(3)]
         line = "-" * sum(widths)
         out = [f'Model: "{self.name}"', line]
@@ -203,8 +205,7 @@ class Sequential:
     def predict(self, x, batch_size: int = 256) -> np.ndarray:
         """Outputs (probabilities if the model ends in softmax) for ``x (N, *input_shape)``."""
         x = self._check_input(x)
-        return np.concatenate([self.forward(x[i:i + batch_size])
-                               for i in range(0, len(x), batch_size)])
+        return np.concatenate([self.forward(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
 
     def evaluate(self, x, y, batch_size: int = 256) -> tuple[float, float]:
         """``(loss, accuracy)`` over a whole dataset, in inference mode."""
@@ -215,9 +216,18 @@ class Sequential:
 
     # ------------------------------------------------------------------ training
 
-    def fit(self, x, y, epochs: int = 1, batch_size: int = 32, optimizer="adam",
-            validation_data=None, shuffle: bool = True, verbose: int = 1,
-            callbacks=()) -> History:
+    def fit(
+        self,
+        x,
+        y,
+        epochs: int = 1,
+        batch_size: int = 32,
+        optimizer="adam",
+        validation_data=None,
+        shuffle: bool = True,
+        verbose: int = 1,
+        callbacks=(),
+    ) -> History:
         """Mini-batch training. Returns a :class:`History`.
 
         x: ``(N, *input_shape)``; y: ``(N,)`` integer labels. optimizer: an
@@ -239,18 +249,22 @@ class Sequential:
         for epoch in range(epochs):
             order = self.rng.permutation(n) if shuffle else np.arange(n)
             starts = range(0, n, batch_size)
-            bar = tqdm(starts, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
-                       disable=not verbose, leave=verbose >= 1)
+            bar = tqdm(
+                starts,
+                desc=f"Epoch {epoch + 1}/{epochs}",
+                unit="batch",
+                disable=not verbose,
+                leave=verbose >= 1,
+            )
             total_loss = total_correct = 0.0
             for b, start in enumerate(bar):
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 loss, acc = self.train_step(x[idx], y[idx], optimizer)
                 total_loss += loss * len(idx)
                 total_correct += acc * len(idx)
                 seen = min(start + batch_size, n)
                 logs = {"loss": total_loss / seen, "accuracy": total_correct / seen}
-                bar.set_postfix(loss=f"{logs['loss']:.4f}", acc=f"{logs['accuracy']:.4f}",
-                                refresh=False)
+                bar.set_postfix(loss=f"{logs['loss']:.4f}", acc=f"{logs['accuracy']:.4f}", refresh=False)
                 _call(callbacks, "on_batch_end", b, {"loss": loss, "accuracy": acc})
             if validation_data is not None:
                 val_loss, val_acc = self.evaluate(*validation_data)

@@ -69,8 +69,7 @@ class Adam(Optimizer):
     Defaults are Keras' (eps = 1e-7).
     """
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-7):
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7):
         super().__init__(lr)
         for name, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0 <= beta < 1:
@@ -97,5 +96,4 @@ def get_optimizer(name_or_obj) -> Optimizer:
     if isinstance(name_or_obj, str) and name_or_obj.lower() in OPTIMIZERS:
         cls = OPTIMIZERS[name_or_obj.lower()]
         return cls()
-    raise ValueError(f"optimizer must be an Optimizer or one of {sorted(OPTIMIZERS)}; "
-                     f"got {name_or_obj!r}")
+    raise ValueError(f"optimizer must be an Optimizer or one of {sorted(OPTIMIZERS)}; got {name_or_obj!r}")

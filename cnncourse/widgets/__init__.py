@@ -25,7 +25,17 @@ from .quiz import Question, Quiz
 from .training import TrainingMonitor
 
 __all__ = [
-    "KERNELS", "ActivationExplorer", "ArchitectureExplorer", "AugmentationExplorer",
-    "ConvolutionExplorer", "FeatureMapViewer", "PoolingExplorer", "Question", "Quiz",
-    "SaliencyExplorer", "TrainingMonitor", "activation_and_derivative", "layer_outputs",
+    "KERNELS",
+    "ActivationExplorer",
+    "ArchitectureExplorer",
+    "AugmentationExplorer",
+    "ConvolutionExplorer",
+    "FeatureMapViewer",
+    "PoolingExplorer",
+    "Question",
+    "Quiz",
+    "SaliencyExplorer",
+    "TrainingMonitor",
+    "activation_and_derivative",
+    "layer_outputs",
 ]

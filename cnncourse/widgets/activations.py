@@ -39,30 +39,23 @@ class ActivationExplorer(FigureExplorer):
 
     figsize = (10.0, 3.0)
 
-    def __init__(self, function: str = "relu", alpha: float = 0.1, x_range: float = 5.0,
-                 depth: int = 10):
+    def __init__(self, function: str = "relu", alpha: float = 0.1, x_range: float = 5.0, depth: int = 10):
         if function not in ACTIVATIONS:
             raise ValueError(f"function must be one of {list(ACTIVATIONS)}; got {function!r}")
-        self.function = w.Dropdown(options=list(ACTIVATIONS), value=function,
-                                   description="function")
-        self.alpha = w.FloatSlider(value=alpha, min=0.0, max=0.5, step=0.01,
-                                   description="α (leaky)")
-        self.x_range = w.FloatSlider(value=x_range, min=1.0, max=10.0, step=0.5,
-                                     description="x range ±")
+        self.function = w.Dropdown(options=list(ACTIVATIONS), value=function, description="function")
+        self.alpha = w.FloatSlider(value=alpha, min=0.0, max=0.5, step=0.01, description="α (leaky)")
+        self.x_range = w.FloatSlider(value=x_range, min=1.0, max=10.0, step=0.5, description="x range ±")
         self.depth = w.IntSlider(value=depth, min=1, max=30, description="layers")
-        super().__init__([w.HBox([self.function, self.alpha]),
-                          w.HBox([self.x_range, self.depth])])
+        super().__init__([w.HBox([self.function, self.alpha]), w.HBox([self.x_range, self.depth])])
         self.watch(self.function, self.alpha, self.x_range, self.depth)
         self.update()
 
     def compute(self) -> None:
         self.x = np.linspace(-self.x_range.value, self.x_range.value, 401)
-        self.y, self.dy = activation_and_derivative(self.function.value, self.x,
-                                                    self.alpha.value)
+        self.y, self.dy = activation_and_derivative(self.function.value, self.x, self.alpha.value)
         self.max_slope = float(self.dy.max())
-        self.signal = self.max_slope ** self.depth.value
-        self.alpha.layout.visibility = ("visible" if self.function.value == "leaky_relu"
-                                        else "hidden")
+        self.signal = self.max_slope**self.depth.value
+        self.alpha.layout.visibility = "visible" if self.function.value == "leaky_relu" else "hidden"
 
     def draw(self, fig) -> None:
         ax_f, ax_d, ax_g = fig.subplots(1, 3)
@@ -77,14 +70,15 @@ class ActivationExplorer(FigureExplorer):
             ax.grid(alpha=0.3)
             ax.set_xlabel("x")
         layers = np.arange(1, self.depth.value + 1)
-        ax_g.semilogy(layers, np.maximum(self.max_slope ** layers, 1e-30), "o-", color="C2",
-                      markersize=3)
+        ax_g.semilogy(layers, np.maximum(self.max_slope**layers, 1e-30), "o-", color="C2", markersize=3)
         ax_g.set_title("best-case gradient after n layers", fontsize=10)
         ax_g.set_xlabel("layers n")
         ax_g.grid(alpha=0.3, which="both")
 
     def describe(self) -> str:
         _, _, formula = ACTIVATIONS[self.function.value]
-        return (f"f(x) = {formula}. Largest slope: <b>{self.max_slope:.3g}</b>; through "
-                f"{self.depth.value} such layers a gradient is multiplied by at most "
-                f"{self.max_slope:.3g}<sup>{self.depth.value}</sup> = <b>{self.signal:.3g}</b>")
+        return (
+            f"f(x) = {formula}. Largest slope: <b>{self.max_slope:.3g}</b>; through "
+            f"{self.depth.value} such layers a gradient is multiplied by at most "
+            f"{self.max_slope:.3g}<sup>{self.depth.value}</sup> = <b>{self.signal:.3g}</b>"
+        )

@@ -23,8 +23,13 @@ METRICS = {
     "depth": "depth (weight layers on the longest path)",
     "top1": "published ImageNet top-1 accuracy (%)",
 }
-_BUTTONS = [("parameters", "params"), ("MACs", "macs"), ("FLOPs", "flops"), ("depth", "depth"),
-            ("top-1 %", "top1")]
+_BUTTONS = [
+    ("parameters", "params"),
+    ("MACs", "macs"),
+    ("FLOPs", "flops"),
+    ("depth", "depth"),
+    ("top-1 %", "top1"),
+]
 
 
 def format_count(n: float) -> str:
@@ -38,22 +43,34 @@ def format_count(n: float) -> str:
 
 def _rows(table) -> list[dict]:
     if isinstance(table, Mapping | str) or not isinstance(table, Sequence) or not table:
-        raise TypeError("table must be a non-empty list of rows (ArchitectureCost objects or "
-                        f"dicts with name, params, macs, depth, optional top1); got {table!r:.80}")
+        raise TypeError(
+            "table must be a non-empty list of rows (ArchitectureCost objects or "
+            f"dicts with name, params, macs, depth, optional top1); got {table!r:.80}"
+        )
     rows = []
     for row in table:
         get = row.get if isinstance(row, Mapping) else lambda key, r=row: getattr(r, key, None)
         missing = [k for k in ("name", "params", "macs", "depth") if get(k) is None]
         if missing:
             raise ValueError(f"a table row lacks {missing}; got {row!r:.120}")
-        bad = [k for k in ("params", "macs", "depth", "top1") if get(k) is not None
-               and not (_is_number(get(k)) and get(k) >= 0)]
+        bad = [
+            k
+            for k in ("params", "macs", "depth", "top1")
+            if get(k) is not None and not (_is_number(get(k)) and get(k) >= 0)
+        ]
         if bad:
             raise ValueError(f"{bad} must be non-negative numbers; got {row!r:.120}")
         macs = get("macs")
-        rows.append({"name": str(get("name")), "params": get("params"), "macs": macs,
-                     "flops": get("flops") if get("flops") is not None else 2 * macs,
-                     "depth": get("depth"), "top1": get("top1")})
+        rows.append(
+            {
+                "name": str(get("name")),
+                "params": get("params"),
+                "macs": macs,
+                "flops": get("flops") if get("flops") is not None else 2 * macs,
+                "depth": get("depth"),
+                "top1": get("top1"),
+            }
+        )
     names = [r["name"] for r in rows]
     if len(set(names)) != len(names):
         raise ValueError(f"architecture names must be unique; got {names}")
@@ -71,8 +88,14 @@ class ArchitectureExplorer(FigureExplorer):
 
     figsize = (9.0, 3.6)
 
-    def __init__(self, table, metric: str = "params", log_scale: bool = True,
-                 names: Sequence[str] | None = None, view: str = "bars"):
+    def __init__(
+        self,
+        table,
+        metric: str = "params",
+        log_scale: bool = True,
+        names: Sequence[str] | None = None,
+        view: str = "bars",
+    ):
         self.rows = _rows(table)
         options = [r["name"] for r in self.rows]
         names = options if names is None else list(names)
@@ -83,14 +106,23 @@ class ArchitectureExplorer(FigureExplorer):
             raise ValueError(f"metric must be one of {list(METRICS)}; got {metric!r}")
         if view not in ("bars", "accuracy"):
             raise ValueError(f"view must be 'bars' or 'accuracy'; got {view!r}")
-        self.names = w.SelectMultiple(options=options, value=tuple(names), rows=len(options),
-                                      description="networks")
-        self.metric = w.ToggleButtons(options=_BUTTONS, value=metric, description="metric",
-                                      style={"button_width": "auto"},
-                                      layout=w.Layout(width="auto"))
-        self.view = w.ToggleButtons(options=[("bars", "bars"), ("against top-1", "accuracy")],
-                                    value=view, description="view",
-                                    style={"button_width": "auto"}, layout=w.Layout(width="auto"))
+        self.names = w.SelectMultiple(
+            options=options, value=tuple(names), rows=len(options), description="networks"
+        )
+        self.metric = w.ToggleButtons(
+            options=_BUTTONS,
+            value=metric,
+            description="metric",
+            style={"button_width": "auto"},
+            layout=w.Layout(width="auto"),
+        )
+        self.view = w.ToggleButtons(
+            options=[("bars", "bars"), ("against top-1", "accuracy")],
+            value=view,
+            description="view",
+            style={"button_width": "auto"},
+            layout=w.Layout(width="auto"),
+        )
         self.log_scale = w.Checkbox(value=log_scale, description="log scale")
         super().__init__([w.HBox([self.names, w.VBox([self.metric, self.view, self.log_scale])])])
         self.watch(self.names, self.metric, self.view, self.log_scale)
@@ -103,14 +135,14 @@ class ArchitectureExplorer(FigureExplorer):
             raise ValueError("pick at least one network (Ctrl- or Shift-click to pick several)")
         if self.view.value == "accuracy":
             if key == "top1":
-                raise ValueError("against top-1: pick a cost metric (parameters, MACs, FLOPs "
-                                 "or depth) for the x axis")
+                raise ValueError(
+                    "against top-1: pick a cost metric (parameters, MACs, FLOPs or depth) for the x axis"
+                )
             chosen = [r for r in chosen if r["top1"] is not None]
         kept = [r for r in chosen if r[key] is not None]
         if not kept:
             raise ValueError(f"none of the chosen networks has a value for {METRICS[key]}")
-        self.skipped = [r["name"] for r in self.rows
-                        if r["name"] in self.names.value and r not in kept]
+        self.skipped = [r["name"] for r in self.rows if r["name"] in self.names.value and r not in kept]
         self.labels = [r["name"] for r in kept]
         self.values = [r[key] for r in kept]
         self.top1 = [r["top1"] for r in kept]
@@ -150,8 +182,9 @@ class ArchitectureExplorer(FigureExplorer):
         key, values, labels = self.metric.value, self.values, self.labels
         hi, lo = values.index(max(values)), values.index(min(values))
         show = (lambda v: f"{v:.1f} %") if key == "top1" else format_count
-        text = (f"Most: <b>{labels[hi]}</b> ({show(values[hi])}); least: <b>{labels[lo]}</b> "
-                f"({show(values[lo])})")
+        text = (
+            f"Most: <b>{labels[hi]}</b> ({show(values[hi])}); least: <b>{labels[lo]}</b> ({show(values[lo])})"
+        )
         if key != "top1" and values[lo] > 0:
             text += f", a factor of {values[hi] / values[lo]:,.0f} apart"
         if self.skipped:
@@ -160,5 +193,8 @@ class ArchitectureExplorer(FigureExplorer):
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool) \
+    return (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool)
         and math.isfinite(value)
+    )

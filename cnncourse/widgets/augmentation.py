@@ -28,9 +28,18 @@ class AugmentationExplorer(FigureExplorer):
 
     figsize = (9.0, 3.9)
 
-    def __init__(self, source: str | None = "digit", rotation: float = 15.0, shift: float = 0.1,
-                 zoom: float = 0.1, flip: bool = False, seed: int = 0, copies: int = 9,
-                 image=None, matrix=None):
+    def __init__(
+        self,
+        source: str | None = "digit",
+        rotation: float = 15.0,
+        shift: float = 0.1,
+        zoom: float = 0.1,
+        flip: bool = False,
+        seed: int = 0,
+        copies: int = 9,
+        image=None,
+        matrix=None,
+    ):
         if not isinstance(copies, int) or not 1 <= copies <= 19:
             raise ValueError(f"copies must be an int from 1 to 19; got {copies!r}")
         if source is None or image is not None:
@@ -38,27 +47,30 @@ class AugmentationExplorer(FigureExplorer):
         matrix = np.eye(6) if matrix is None else matrix
         self.picker = InputPicker(source, matrix, image)
         self.copies = copies
-        self.rotation = w.FloatSlider(value=rotation, min=0, max=180, step=5,
-                                      description="rotation ±°")
-        self.shift = w.FloatSlider(value=shift, min=0, max=0.5, step=0.05,
-                                   description="shift ±")
+        self.rotation = w.FloatSlider(value=rotation, min=0, max=180, step=5, description="rotation ±°")
+        self.shift = w.FloatSlider(value=shift, min=0, max=0.5, step=0.05, description="shift ±")
         self.zoom = w.FloatSlider(value=zoom, min=0, max=0.5, step=0.05, description="zoom ±")
         self.flip = w.Checkbox(value=flip, description="random left-right flip", indent=False)
         self.seed = w.IntSlider(value=seed, min=0, max=99, description="seed")
-        controls = [w.HBox(self.picker.controls), w.HBox([self.rotation, self.shift]),
-                    w.HBox([self.zoom, self.seed]), self.flip]
+        controls = [
+            w.HBox(self.picker.controls),
+            w.HBox([self.rotation, self.shift]),
+            w.HBox([self.zoom, self.seed]),
+            self.flip,
+        ]
         super().__init__(controls)
-        self.watch(self.picker.source, self.picker.matrix, self.rotation, self.shift,
-                   self.zoom, self.flip, self.seed)
+        self.watch(
+            self.picker.source, self.picker.matrix, self.rotation, self.shift, self.zoom, self.flip, self.seed
+        )
         self.update()
 
     def compute(self) -> None:
         x = self.picker.value()
         batch = np.repeat(x[None], self.copies, axis=0)
         self.input = x
-        self.images, self.params = random_augment(batch, self.rotation.value, self.shift.value,
-                                                  self.zoom.value, self.flip.value,
-                                                  self.seed.value)
+        self.images, self.params = random_augment(
+            batch, self.rotation.value, self.shift.value, self.zoom.value, self.flip.value, self.seed.value
+        )
 
     def draw(self, fig) -> None:
         n = self.copies + 1
@@ -70,8 +82,11 @@ class AugmentationExplorer(FigureExplorer):
         viz.draw_image(axes[0], (self.input - lo) / scale, "original")
         axes[0].title.set_fontweight("bold")
         for ax, img, p in zip(axes[1:], self.images, self.params, strict=False):
-            title = (f"{p['rotation']:+.0f}°, ×{p['zoom']:.2f}" + (", flipped" if p["flip"] else "")
-                     + f"\nshift ({p['shift'][0]:+.1f}, {p['shift'][1]:+.1f})")
+            title = (
+                f"{p['rotation']:+.0f}°, ×{p['zoom']:.2f}"
+                + (", flipped" if p["flip"] else "")
+                + f"\nshift ({p['shift'][0]:+.1f}, {p['shift'][1]:+.1f})"
+            )
             viz.draw_image(ax, np.clip((img - lo) / scale, 0, 1), title)
             ax.title.set_fontsize(8)
         for ax in axes[n:]:
@@ -79,8 +94,10 @@ class AugmentationExplorer(FigureExplorer):
 
     def describe(self) -> str:
         h, w_ = self.input.shape
-        return (f"{self.copies} random copies of a {h}×{w_} image: angle in "
-                f"±{self.rotation.value:g}°, shift up to ±{self.shift.value * h:.1f} px down and "
-                f"±{self.shift.value * w_:.1f} px right, zoom ×{1 - self.zoom.value:.2f} to "
-                f"×{1 + self.zoom.value:.2f}{', flipped with probability 1/2' if self.flip.value else ''}"
-                f". Same seed, same copies; the label stays the same.")
+        return (
+            f"{self.copies} random copies of a {h}×{w_} image: angle in "
+            f"±{self.rotation.value:g}°, shift up to ±{self.shift.value * h:.1f} px down and "
+            f"±{self.shift.value * w_:.1f} px right, zoom ×{1 - self.zoom.value:.2f} to "
+            f"×{1 + self.zoom.value:.2f}{', flipped with probability 1/2' if self.flip.value else ''}"
+            f". Same seed, same copies; the label stays the same."
+        )

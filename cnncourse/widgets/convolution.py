@@ -44,10 +44,10 @@ def fit_kernel(kernel, size: int) -> np.ndarray:
     k = kernel.shape[0]
     if k <= size:
         o = (size - k) // 2
-        out[o:o + k, o:o + k] = kernel
+        out[o : o + k, o : o + k] = kernel
     else:
         o = (k - size) // 2
-        out[:] = kernel[o:o + size, o:o + size]
+        out[:] = kernel[o : o + size, o : o + size]
     return out
 
 
@@ -61,21 +61,35 @@ class ConvolutionExplorer(FigureExplorer):
     ``padding``.
     """
 
-    def __init__(self, source: str | None = None, kernel: str = "sobel x (vertical edges)",
-                 stride: int = 1, padding="valid", image=None, matrix=None):
+    def __init__(
+        self,
+        source: str | None = None,
+        kernel: str = "sobel x (vertical edges)",
+        stride: int = 1,
+        padding="valid",
+        image=None,
+        matrix=None,
+    ):
         self.picker = InputPicker(source, EDGE_MATRIX if matrix is None else matrix, image)
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {list(KERNELS)}; got {kernel!r}")
-        self.preset = w.Dropdown(options=[*KERNELS, "custom"], value=kernel,
-                                 description="kernel")
+        self.preset = w.Dropdown(options=[*KERNELS, "custom"], value=kernel, description="kernel")
         k = KERNELS[kernel].shape[0]
-        self.size = w.ToggleButtons(options=[("3x3", 3), ("5x5", 5)], value=k,
-                                    description="size", style={"button_width": "4em"},
-                                    layout=w.Layout(width="auto"))
+        self.size = w.ToggleButtons(
+            options=[("3x3", 3), ("5x5", 5)],
+            value=k,
+            description="size",
+            style={"button_width": "4em"},
+            layout=w.Layout(width="auto"),
+        )
         self.cells: list[w.FloatText] = []
         self.grid = w.GridBox(layout=w.Layout(grid_gap="2px", margin="0 0 0 90px"))
-        self.flip = w.Checkbox(value=False, description="flip kernel (true convolution)",
-                               indent=True, layout=w.Layout(width="auto"))
+        self.flip = w.Checkbox(
+            value=False,
+            description="flip kernel (true convolution)",
+            indent=True,
+            layout=w.Layout(width="auto"),
+        )
         self.stride = w.IntSlider(value=stride, min=1, max=4, description="stride")
         if padding not in [v for _, v in _PADDINGS]:
             raise ValueError(f"padding must be one of {[v for _, v in _PADDINGS]}; got {padding!r}")
@@ -98,8 +112,9 @@ class ConvolutionExplorer(FigureExplorer):
 
     def _build_cells(self, kernel) -> None:
         k = kernel.shape[0]
-        self.cells = [w.FloatText(value=round(float(v), 4), layout=w.Layout(width="4.5em"))
-                      for v in kernel.ravel()]
+        self.cells = [
+            w.FloatText(value=round(float(v), 4), layout=w.Layout(width="4.5em")) for v in kernel.ravel()
+        ]
         for cell in self.cells:
             cell.observe(self._on_cell, names="value")
         self.grid.children = self.cells
@@ -136,7 +151,8 @@ class ConvolutionExplorer(FigureExplorer):
             return
         preset = self.preset.value
         if preset != "custom" and not np.allclose(
-                self._cell_values(), fit_kernel(KERNELS[preset], self.size.value), atol=1e-4):
+            self._cell_values(), fit_kernel(KERNELS[preset], self.size.value), atol=1e-4
+        ):
             self._holding = True
             self.preset.value = "custom"
             self._holding = False
@@ -173,8 +189,7 @@ class ConvolutionExplorer(FigureExplorer):
         if self.flip.value:
             kernel = kernel[::-1, ::-1]
         s, p = self.stride.value, self.padding.value
-        out, _ = F.conv2d_forward(x[None, :, :, None], kernel[:, :, None, None],
-                                  stride=s, padding=p)
+        out, _ = F.conv2d_forward(x[None, :, :, None], kernel[:, :, None, None], stride=s, padding=p)
         self.input, self.kernel, self.result = x, kernel, out[0, :, :, 0]
         self.pads = resolve_padding(p, x.shape, kernel.shape, (s, s))
 
@@ -189,29 +204,33 @@ class ConvolutionExplorer(FigureExplorer):
         if self._small():
             top, bottom, left, right = self.pads
             xp = np.pad(x, ((top, bottom), (left, right)))
-            label = f"input {h}×{wd}" + (f", padded to {xp.shape[0]}×{xp.shape[1]}"
-                                          if any(self.pads) else "")
+            label = f"input {h}×{wd}" + (f", padded to {xp.shape[0]}×{xp.shape[1]}" if any(self.pads) else "")
             viz.draw_matrix(ax_in, xp, label, highlight=(0, 0, *k.shape))
             viz.draw_matrix(ax_k, k, f"kernel {k.shape[0]}×{k.shape[1]}")
-            viz.draw_matrix(ax_out, out, f"output {out.shape[0]}×{out.shape[1]}",
-                            highlight=(0, 0, 1, 1))
+            viz.draw_matrix(ax_out, out, f"output {out.shape[0]}×{out.shape[1]}", highlight=(0, 0, 1, 1))
         else:
             viz.draw_image(ax_in, x, f"input {h}×{wd}")
             viz.draw_matrix(ax_k, k, f"kernel {k.shape[0]}×{k.shape[1]}")
-            viz.draw_image(ax_out, out, f"output {out.shape[0]}×{out.shape[1]}",
-                           signed=bool(out.min() < 0))
+            viz.draw_image(ax_out, out, f"output {out.shape[0]}×{out.shape[1]}", signed=bool(out.min() < 0))
 
     def describe(self) -> str:
         top, bottom, left, right = self.pads
         k, s = self.kernel.shape[0], self.stride.value
         parts = []
-        for axis, n, pad, o in (("height", self.input.shape[0], top + bottom,
-                                 self.result.shape[0]),
-                                ("width", self.input.shape[1], left + right,
-                                 self.result.shape[1])):
+        for axis, n, pad, o in (
+            ("height", self.input.shape[0], top + bottom, self.result.shape[0]),
+            ("width", self.input.shape[1], left + right, self.result.shape[1]),
+        ):
             parts.append(f"{axis}: ⌊({n} + {pad} − {k}) / {s}⌋ + 1 = <b>{o}</b>")
-        note = ("the orange window times the kernel, summed, gives the orange output"
-                if self._small() else "blue: negative response, red: positive"
-                if self.result.min() < 0 else "")
-        return ("output size ⌊(n + padding − k) / stride⌋ + 1 &mdash; " + "; ".join(parts)
-                + (f"<br><i>{note}</i>" if note else ""))
+        note = (
+            "the orange window times the kernel, summed, gives the orange output"
+            if self._small()
+            else "blue: negative response, red: positive"
+            if self.result.min() < 0
+            else ""
+        )
+        return (
+            "output size ⌊(n + padding − k) / stride⌋ + 1 &mdash; "
+            + "; ".join(parts)
+            + (f"<br><i>{note}</i>" if note else "")
+        )

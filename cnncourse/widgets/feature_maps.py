@@ -86,12 +86,15 @@ class FeatureMapViewer(FigureExplorer):
         left, right = fig.subfigures(1, 2, width_ratios=[1, 4])
         viz.draw_image(left.subplots(), self.images[self.index.value], "input")
         h, wd, c = self.maps.shape
-        viz.draw_feature_maps(right, self.maps, self.max_channels,
-                              title=f"{self.layer.value}: {c} feature maps of {h}×{wd}")
+        viz.draw_feature_maps(
+            right, self.maps, self.max_channels, title=f"{self.layer.value}: {c} feature maps of {h}×{wd}"
+        )
 
     def describe(self) -> str:
         h, wd, c = self.maps.shape
         shown = min(c, self.max_channels)
         more = f" (first {shown} shown)" if shown < c else ""
-        return (f"output of <b>{self.layer.value}</b>: shape ({h}, {wd}, {c}) &mdash; one "
-                f"map per filter{more}; bright = strong response")
+        return (
+            f"output of <b>{self.layer.value}</b>: shape ({h}, {wd}, {c}) &mdash; one "
+            f"map per filter{more}; bright = strong response"
+        )

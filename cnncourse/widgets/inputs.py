@@ -35,8 +35,9 @@ def parse_matrix(text: str) -> np.ndarray:
     if not rows:
         raise ValueError("the matrix is empty: type rows of numbers, one row per line")
     if len({len(r) for r in rows}) != 1:
-        raise ValueError(f"every row needs the same number of values; got row lengths "
-                         f"{[len(r) for r in rows]}")
+        raise ValueError(
+            f"every row needs the same number of values; got row lengths {[len(r) for r in rows]}"
+        )
     try:
         return np.array([[float(v) for v in r] for r in rows])
     except ValueError as exc:
@@ -74,8 +75,9 @@ class InputPicker:
         if source not in values:
             raise ValueError(f"source must be one of {values}; got {source!r}")
         self.source = w.Dropdown(options=options, value=source, description="input")
-        self.matrix = w.Textarea(value=format_matrix(matrix), description="matrix",
-                                 layout=w.Layout(width="22em", height="9em"))
+        self.matrix = w.Textarea(
+            value=format_matrix(matrix), description="matrix", layout=w.Layout(width="22em", height="9em")
+        )
         self.source.observe(self._toggle, names="value")
         self._toggle()
 

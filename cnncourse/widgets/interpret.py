@@ -30,9 +30,16 @@ class SaliencyExplorer(FigureExplorer):
 
     figsize = (9.0, 3.2)
 
-    def __init__(self, model, images, class_names=None, labels=None,
-                 layer_name: str | None = None, method: str = "saliency",
-                 occlusion_patch: int | None = None):
+    def __init__(
+        self,
+        model,
+        images,
+        class_names=None,
+        labels=None,
+        layer_name: str | None = None,
+        method: str = "saliency",
+        occlusion_patch: int | None = None,
+    ):
         from ..keras import interpret
         from ..nn import Sequential
 
@@ -57,11 +64,13 @@ class SaliencyExplorer(FigureExplorer):
             if layer_name not in maps:
                 raise ValueError(f"layer_name must be one of {maps}; got {layer_name!r}")
         k = self.probs_all.shape[1]
-        self.class_names = [f"class {i}" for i in range(k)] if class_names is None \
-            else [str(c) for c in class_names]
+        self.class_names = (
+            [f"class {i}" for i in range(k)] if class_names is None else [str(c) for c in class_names]
+        )
         if len(self.class_names) != k:
-            raise ValueError(f"class_names must have {k} names (the model has {k} outputs); "
-                             f"got {len(self.class_names)}")
+            raise ValueError(
+                f"class_names must have {k} names (the model has {k} outputs); got {len(self.class_names)}"
+            )
         self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
         if self.labels is not None and self.labels.shape != (len(images),):
             raise ValueError(f"labels must have shape ({len(images)},); got {self.labels.shape}")
@@ -73,14 +82,23 @@ class SaliencyExplorer(FigureExplorer):
         self.index = w.IntSlider(value=0, min=0, max=len(images) - 1, description="image")
         if len(images) == 1:
             self.index.layout.display = "none"
-        self.method = w.ToggleButtons(options=[(METHODS[m], m) for m in methods], value=method,
-                                      description="method", style={"button_width": "9em"},
-                                      layout=w.Layout(width="auto"))
-        self.target = w.Dropdown(options=[("predicted", -1)]
-                                 + [(name, i) for i, name in enumerate(self.class_names)],
-                                 value=-1, description="explain")
-        self.layer = w.Dropdown(options=[""] if self.numpy_model else maps,
-                                value="" if self.numpy_model else layer_name, description="layer")
+        self.method = w.ToggleButtons(
+            options=[(METHODS[m], m) for m in methods],
+            value=method,
+            description="method",
+            style={"button_width": "9em"},
+            layout=w.Layout(width="auto"),
+        )
+        self.target = w.Dropdown(
+            options=[("predicted", -1)] + [(name, i) for i, name in enumerate(self.class_names)],
+            value=-1,
+            description="explain",
+        )
+        self.layer = w.Dropdown(
+            options=[""] if self.numpy_model else maps,
+            value="" if self.numpy_model else layer_name,
+            description="layer",
+        )
         if self.numpy_model:
             self.layer.layout.display = "none"
         super().__init__([w.HBox([self.index, self.target, self.layer]), self.method])
@@ -89,7 +107,7 @@ class SaliencyExplorer(FigureExplorer):
 
     def compute(self) -> None:
         i = self.index.value
-        image = self.images[i:i + 1]
+        image = self.images[i : i + 1]
         self.probs = self.probs_all[i]
         self.explained = int(np.argmax(self.probs)) if self.target.value < 0 else self.target.value
         method, ip = self.method.value, self._interpret
@@ -100,8 +118,7 @@ class SaliencyExplorer(FigureExplorer):
             self.heat = ip.grad_cam(self.model, image, self.layer.value, self.explained)[0]
         else:
             patch = self.occlusion_patch
-            self.heat = ip.occlusion_map(self.model, image[0], patch, max(1, patch // 2),
-                                         self.explained)
+            self.heat = ip.occlusion_map(self.model, image[0], patch, max(1, patch // 2), self.explained)
 
     def draw(self, fig) -> None:
         image = self.images[self.index.value]
@@ -109,11 +126,12 @@ class SaliencyExplorer(FigureExplorer):
         ax_img, ax_heat, ax_over = fig.subplots(1, 3)
         viz.draw_image(ax_img, image, "input")
         signed = self.method.value == "occlusion" and self.heat.min() < 0
-        viz.draw_image(ax_heat, self.heat, f"{name}: {self.class_names[self.explained]}",
-                       cmap="inferno", signed=signed)
+        viz.draw_image(
+            ax_heat, self.heat, f"{name}: {self.class_names[self.explained]}", cmap="inferno", signed=signed
+        )
         viz.draw_image(ax_over, image, "overlay")
         top = float(np.abs(self.heat).max()) or 1.0
-        heat = np.clip(self.heat, 0, None) / top          # opaque where the map is strong
+        heat = np.clip(self.heat, 0, None) / top  # opaque where the map is strong
         ax_over.imshow(heat, cmap="jet", alpha=0.7 * heat, vmin=0, vmax=1)
 
     def describe(self) -> str:
@@ -121,13 +139,17 @@ class SaliencyExplorer(FigureExplorer):
         truth = ""
         if self.labels is not None:
             truth = f" (true class: {self.class_names[self.labels[self.index.value]]})"
-        text = (f"predicted <b>{self.class_names[predicted]}</b> with probability "
-                f"{self.probs[predicted]:.2f}{truth}; the map explains "
-                f"<b>{self.class_names[self.explained]}</b> "
-                f"(probability {self.probs[self.explained]:.2f})")
+        text = (
+            f"predicted <b>{self.class_names[predicted]}</b> with probability "
+            f"{self.probs[predicted]:.2f}{truth}; the map explains "
+            f"<b>{self.class_names[self.explained]}</b> "
+            f"(probability {self.probs[self.explained]:.2f})"
+        )
         if self.method.value == "grad-cam":
             text += f", from layer <code>{self.layer.value}</code>"
         elif self.method.value == "occlusion":
-            text += (f"; each pixel: mean drop of that probability when a "
-                     f"{self.occlusion_patch}×{self.occlusion_patch} patch hides it")
+            text += (
+                f"; each pixel: mean drop of that probability when a "
+                f"{self.occlusion_patch}×{self.occlusion_patch} patch hides it"
+            )
         return text

@@ -57,8 +57,14 @@ class TrainingMonitor(FigureExplorer):
 
     def on_batch_end(self, batch, logs=None) -> None:
         logs = logs or {}
-        self._raw.append((self._epoch, batch, float(logs.get("loss", float("nan"))),
-                          float(logs.get("accuracy", float("nan")))))
+        self._raw.append(
+            (
+                self._epoch,
+                batch,
+                float(logs.get("loss", float("nan"))),
+                float(logs.get("accuracy", float("nan"))),
+            )
+        )
         if self.update_every and (batch + 1) % self.update_every == 0:
             self.update()
 
@@ -91,5 +97,6 @@ class TrainingMonitor(FigureExplorer):
         ax_loss, ax_acc = fig.subplots(1, 2)
         viz.draw_history(ax_loss, ax_acc, self.history, self.batches)
         if not self.history and not self.batches:
-            ax_loss.text(0.5, 0.5, "no data yet", ha="center", va="center",
-                         transform=ax_loss.transAxes, color="0.5")
+            ax_loss.text(
+                0.5, 0.5, "no data yet", ha="center", va="center", transform=ax_loss.transAxes, color="0.5"
+            )

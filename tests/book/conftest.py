@@ -68,8 +68,11 @@ def html_dir() -> Path:
 @pytest.fixture(scope="session")
 def pages(html_dir) -> list[Path]:
     """Every built HTML page, relative to the html folder (Sphinx's _sources excluded)."""
-    return sorted(p.relative_to(html_dir) for p in html_dir.rglob("*.html")
-                  if not p.relative_to(html_dir).parts[0].startswith("_"))
+    return sorted(
+        p.relative_to(html_dir)
+        for p in html_dir.rglob("*.html")
+        if not p.relative_to(html_dir).parts[0].startswith("_")
+    )
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -91,8 +94,12 @@ def server(html_dir):
 
 def _install_chromium() -> None:
     subprocess.run(["apt-get", "update"], check=True, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, capture_output=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "chromium"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
 
 
 @pytest.fixture(scope="session")
@@ -105,6 +112,8 @@ def chromium_path() -> str:
             except subprocess.CalledProcessError as exc:
                 not_available(f"apt-get could not install chromium: {exc.stderr!r:.300}")
         else:
-            not_available(f"{CHROMIUM} is missing; install it with "
-                          "`apt-get update && apt-get install -y chromium` (or `make chromium`)")
+            not_available(
+                f"{CHROMIUM} is missing; install it with "
+                "`apt-get update && apt-get install -y chromium` (or `make chromium`)"
+            )
     return CHROMIUM

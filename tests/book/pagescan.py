@@ -9,10 +9,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>',
-                    re.S)
-_VIEW = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">(.*?)</script>',
-                   re.S)
+_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S)
+_VIEW = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">(.*?)</script>', re.S)
 
 
 class _Refs(HTMLParser):
@@ -26,8 +24,11 @@ class _Refs(HTMLParser):
             self.ids.add(a["id"])
         if tag == "script" and a.get("src"):
             self.scripts.append(a["src"])
-        elif tag == "link" and a.get("href") and {"stylesheet", "preload", "modulepreload"} & set(
-                (a.get("rel") or "").split()):
+        elif (
+            tag == "link"
+            and a.get("href")
+            and {"stylesheet", "preload", "modulepreload"} & set((a.get("rel") or "").split())
+        ):
             self.styles.append(a["href"])
         elif tag == "img" and a.get("src"):
             self.images.append(a["src"])

@@ -15,8 +15,14 @@ from .pagescan import refs, widget_state, widget_views
 pytestmark = pytest.mark.slow
 
 SHOTS = BOOK / "_build" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +56,9 @@ def _check_page(browser, server, html_dir, page: Path) -> list[str]:
     # Maths: MathJax replaces every \(..\) / \[..\] element's text with an mjx-container.
     n_math = tab.locator(".math").count()
     if n_math:
-        tab.wait_for_function("document.querySelectorAll('mjx-container').length >= "
-                              f"{n_math}", timeout=20_000)
+        tab.wait_for_function(
+            f"document.querySelectorAll('mjx-container').length >= {n_math}", timeout=20_000
+        )
         if tab.locator("mjx-merror").count():
             problems.append("MathJax reported a TeX error")
 
@@ -61,18 +68,22 @@ def _check_page(browser, server, html_dir, page: Path) -> list[str]:
         try:
             tab.wait_for_function(
                 "document.querySelectorAll('.jupyter-widgets.widget-container, "
-                f".jupyter-widgets.widget-box').length >= {n_views}", timeout=20_000)
+                f".jupyter-widgets.widget-box').length >= {n_views}",
+                timeout=20_000,
+            )
         except Exception:
             problems.append(f"{n_views} widget views expected, not rendered")
-        if not tab.locator(".jupyter-widgets select, .jupyter-widgets input, "
-                           ".jupyter-widgets button").count():
+        if not tab.locator(
+            ".jupyter-widgets select, .jupyter-widgets input, .jupyter-widgets button"
+        ).count():
             problems.append("no widget controls on the page")
-        figures = [m for m in widget_state(html_dir / page).values()
-                   if m["model_name"] == "ImageModel"]
+        figures = [m for m in widget_state(html_dir / page).values() if m["model_name"] == "ImageModel"]
         if figures and not tab.locator(".jupyter-widgets img").count():
             problems.append("widget figures are in the state but none is drawn")
-        if "Loading widget..." in tab.inner_text("body") or tab.locator(
-                ".widget-error, .jupyter-widgets-error-widget").count():
+        if (
+            "Loading widget..." in tab.inner_text("body")
+            or tab.locator(".widget-error, .jupyter-widgets-error-widget").count()
+        ):
             problems.append("a widget failed to render")
 
     tab.wait_for_load_state("networkidle")

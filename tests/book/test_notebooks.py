@@ -23,7 +23,8 @@ def test_toc_lists_every_chapter_once_and_in_order():
     assert on_disk == sorted(CHAPTERS_IN_TOC), (
         "book/chapters and book/_toc.yml disagree: not in the table of contents "
         f"{sorted(set(on_disk) - set(CHAPTERS_IN_TOC))}, missing from book/chapters "
-        f"{sorted(set(CHAPTERS_IN_TOC) - set(on_disk))}")
+        f"{sorted(set(CHAPTERS_IN_TOC) - set(on_disk))}"
+    )
     assert "exercises" in files and toc()["root"] == "intro"
 
 
@@ -46,8 +47,9 @@ def test_chapter_exists_and_outputs_are_only_the_checked_text(name):
             for out in cell.outputs:
                 mimes = set(out.get("data", {})) if out.output_type != "stream" else {"text/plain"}
                 if out.output_type == "error" or not mimes <= TEXT_MIMES:
-                    problems.append(f"cell {i}: checked output must be text, got "
-                                    f"{out.output_type} {sorted(mimes)}")
+                    problems.append(
+                        f"cell {i}: checked output must be text, got {out.output_type} {sorted(mimes)}"
+                    )
         elif cell.outputs or cell.execution_count is not None:
             problems.append(f"cell {i} stores outputs but is not tagged {CHECK}")
     assert not problems, f"{path.name}:\n" + "\n".join(problems)

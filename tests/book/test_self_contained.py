@@ -21,8 +21,7 @@ def test_no_page_loads_third_party_scripts_or_styles(html_dir, pages):
     offenders = []
     for page in pages:
         r = refs(html_dir / page)
-        offenders += [f"{page}: {url}" for url in r.scripts + r.styles + r.images
-                      if is_third_party(url)]
+        offenders += [f"{page}: {url}" for url in r.scripts + r.styles + r.images if is_third_party(url)]
     assert not offenders, "third-party resources:\n" + "\n".join(offenders)
 
 

@@ -9,6 +9,7 @@ import pytest
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     """Any connection attempt fails as it does on a machine without a network."""
+
     def refuse(*args, **kwargs):
         raise OSError("network disabled in tests")
 

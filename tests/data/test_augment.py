@@ -19,10 +19,7 @@ def test_identity_settings_return_the_image_unchanged():
 
 
 def test_quarter_turn_is_counter_clockwise():
-    expected = np.array([[3, 7, 11, 15],
-                         [2, 6, 10, 14],
-                         [1, 5, 9, 13],
-                         [0, 4, 8, 12]], dtype=float)
+    expected = np.array([[3, 7, 11, 15], [2, 6, 10, 14], [1, 5, 9, 13], [0, 4, 8, 12]], dtype=float)
     np.testing.assert_array_equal(augment_image(X, rotation=90), expected)
     np.testing.assert_array_equal(augment_image(X, rotation=-90), np.rot90(X, -1))
     np.testing.assert_array_equal(augment_image(X, rotation=180), X[::-1, ::-1])
@@ -62,11 +59,14 @@ def test_seeds_reproduce_and_differ():
     np.testing.assert_array_equal(a[0], augment_image(batch[0], **pa[0]))
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"rotation": 200}, "rotation must be"),
-    ({"shift": 1.0}, "shift must be"),
-    ({"zoom": -0.1}, "zoom must be"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rotation": 200}, "rotation must be"),
+        ({"shift": 1.0}, "shift must be"),
+        ({"zoom": -0.1}, "zoom must be"),
+    ],
+)
 def test_bad_ranges_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         random_augment(np.zeros((2, 4, 4)), **kwargs)

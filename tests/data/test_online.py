@@ -24,9 +24,13 @@ def _register(monkeypatch, name, path):
     source = online.SOURCES[name]
     remote = source.files[0]
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    patched = online._Source(source.title, source.subdir,
-                             (online._Remote(remote.fname, remote.origin, digest, remote.extract),),
-                             source.class_names, source.offline)
+    patched = online._Source(
+        source.title,
+        source.subdir,
+        (online._Remote(remote.fname, remote.origin, digest, remote.extract),),
+        source.class_names,
+        source.offline,
+    )
     monkeypatch.setitem(online.SOURCES, name, patched)
 
 
@@ -71,10 +75,12 @@ def test_fashion_mnist_from_cache(tmp_path):
     y_train = np.tile(np.arange(10), 2)
     x_train = rng.integers(0, 256, (20, 28, 28))
     y_test, x_test = np.arange(4), rng.integers(0, 256, (4, 28, 28))
-    for name, array in [("train-labels-idx1-ubyte.gz", y_train),
-                        ("train-images-idx3-ubyte.gz", x_train),
-                        ("t10k-labels-idx1-ubyte.gz", y_test),
-                        ("t10k-images-idx3-ubyte.gz", x_test)]:
+    for name, array in [
+        ("train-labels-idx1-ubyte.gz", y_train),
+        ("train-images-idx3-ubyte.gz", x_train),
+        ("t10k-labels-idx1-ubyte.gz", y_test),
+        ("t10k-images-idx3-ubyte.gz", x_test),
+    ]:
         (folder / name).write_bytes(_idx(array))
     d = data.load_fashion_mnist(cache_dir=tmp_path, val_fraction=0.5)
     assert len(d.train) == len(d.val) == 10 and d.test.x.shape == (4, 28, 28, 1)
@@ -92,8 +98,11 @@ def test_fashion_mnist_from_cache(tmp_path):
 def _cifar_batch(rng, n):
     images = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
     # CIFAR stores each image as 3 planes (R, G, B) of 32x32, flattened.
-    batch = {b"data": images.transpose(0, 3, 1, 2).reshape(n, 3072),
-             b"labels": rng.integers(0, 10, n).tolist(), b"batch_label": b"test"}
+    batch = {
+        b"data": images.transpose(0, 3, 1, 2).reshape(n, 3072),
+        b"labels": rng.integers(0, 10, n).tolist(),
+        b"batch_label": b"test",
+    }
     return images, batch
 
 
@@ -126,11 +135,14 @@ def test_cifar_unpickler_refuses_code(tmp_path):
         online._read_cifar_batch(path)
 
 
-@pytest.mark.parametrize(("loader", "fname", "instead"), [
-    (data.load_mnist, "mnist.npz", "load_digits()"),
-    (data.load_fashion_mnist, "train-labels-idx1-ubyte.gz", "load_shapes(size=28, gray=True)"),
-    (data.load_cifar10, "cifar-10-batches-py-target", "load_shapes(size=32)"),
-])
+@pytest.mark.parametrize(
+    ("loader", "fname", "instead"),
+    [
+        (data.load_mnist, "mnist.npz", "load_digits()"),
+        (data.load_fashion_mnist, "train-labels-idx1-ubyte.gz", "load_shapes(size=28, gray=True)"),
+        (data.load_cifar10, "cifar-10-batches-py-target", "load_shapes(size=32)"),
+    ],
+)
 def test_offline_error_says_what_where_and_instead(tmp_path, loader, fname, instead):
     cache = tmp_path / "not-yet-created"
     with pytest.raises(data.DatasetUnavailableError) as err:
@@ -147,9 +159,13 @@ def test_offline_error_says_what_where_and_instead(tmp_path, loader, fname, inst
 def _mnist_bytes(seed=0) -> bytes:
     rng = np.random.default_rng(seed)
     blob = io.BytesIO()
-    np.savez(blob, x_train=rng.integers(0, 256, (8, 28, 28), dtype=np.uint8),
-             y_train=np.arange(8, dtype=np.uint8) % 2,
-             x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8), y_test=np.arange(2))
+    np.savez(
+        blob,
+        x_train=rng.integers(0, 256, (8, 28, 28), dtype=np.uint8),
+        y_train=np.arange(8, dtype=np.uint8) % 2,
+        x_test=rng.integers(0, 256, (2, 28, 28), dtype=np.uint8),
+        y_test=np.arange(2),
+    )
     return blob.getvalue()
 
 
@@ -159,9 +175,17 @@ def test_a_download_lands_where_keras_looks_and_a_bad_one_leaves_nothing(tmp_pat
     source = online.SOURCES["mnist"]
     remote = source.files[0]
     digest = hashlib.sha256(payload).hexdigest()
-    monkeypatch.setitem(online.SOURCES, "mnist", online._Source(
-        source.title, source.subdir, (online._Remote(remote.fname, remote.origin, digest),),
-        source.class_names, source.offline))
+    monkeypatch.setitem(
+        online.SOURCES,
+        "mnist",
+        online._Source(
+            source.title,
+            source.subdir,
+            (online._Remote(remote.fname, remote.origin, digest),),
+            source.class_names,
+            source.offline,
+        ),
+    )
     served = []
 
     def urlopen(url, timeout=None):

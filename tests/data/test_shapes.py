@@ -42,8 +42,15 @@ def test_shapes_masks_boxes_and_colours_agree():
 def test_shapes_area_ordering_matches_geometry():
     """Same radius for every class: a circle covers more pixels than the square inside it,
     which covers more than the triangle inside that (pi > 2 > 1.30 in units of r^2)."""
-    s = data.make_shapes(600, size=64, seed=1, noise=0.0, scale=(0.4, 0.4), masks=True,
-                         classes=("circle", "square", "triangle"))
+    s = data.make_shapes(
+        600,
+        size=64,
+        seed=1,
+        noise=0.0,
+        scale=(0.4, 0.4),
+        masks=True,
+        classes=("circle", "square", "triangle"),
+    )
     area = (s.masks > 0).sum(axis=(1, 2))
     mean = [area[s.y == k].mean() for k in range(3)]
     r2 = (0.4 * 64) ** 2
@@ -55,13 +62,16 @@ def test_extra_shapes_areas_match_geometry():
     radius r ((5/2) sin 72 and (3/2) sqrt 3, times r^2), the disk below v = 0.2
     (pi/2 + 0.2 sqrt(0.96) + asin 0.2) and a 2:1 ellipse (pi/2)."""
     names = ("pentagon", "hexagon", "semicircle", "ellipse")
-    s = data.make_shapes(400, size=64, seed=3, noise=0.0, scale=(0.4, 0.4), masks=True,
-                         classes=names)
+    s = data.make_shapes(400, size=64, seed=3, noise=0.0, scale=(0.4, 0.4), masks=True, classes=names)
     area = (s.masks > 0).sum(axis=(1, 2))
     mean = [area[s.y == k].mean() for k in range(4)]
     r2 = (0.4 * 64) ** 2
-    expected = [2.5 * np.sin(np.radians(72)), 1.5 * np.sqrt(3),
-                np.pi / 2 + 0.2 * np.sqrt(0.96) + np.arcsin(0.2), np.pi / 2]
+    expected = [
+        2.5 * np.sin(np.radians(72)),
+        1.5 * np.sqrt(3),
+        np.pi / 2 + 0.2 * np.sqrt(0.96) + np.arcsin(0.2),
+        np.pi / 2,
+    ]
     np.testing.assert_allclose(mean, np.array(expected) * r2, rtol=0.03)
     assert set(data.EXTRA_SHAPES) == {*names, "heart"}
     assert not set(data.EXTRA_SHAPES) & set(data.SHAPE_NAMES)
@@ -78,14 +88,17 @@ def test_shapes_gray_subset_and_load_shapes():
     assert d.train.x.shape[1:] == (16, 16, 3)
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"n": 0}, "n must be a positive int"),
-    ({"n": 2.5}, "n must be a positive int"),
-    ({"n": 10, "size": 4}, "size must be >= 8"),
-    ({"n": 10, "classes": ("circle", "blob")}, "classes must be distinct names"),
-    ({"n": 10, "scale": (0.3, 0.7)}, "scale must be"),
-    ({"n": 10, "noise": -1}, "noise must be >= 0"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 0}, "n must be a positive int"),
+        ({"n": 2.5}, "n must be a positive int"),
+        ({"n": 10, "size": 4}, "size must be >= 8"),
+        ({"n": 10, "classes": ("circle", "blob")}, "classes must be distinct names"),
+        ({"n": 10, "scale": (0.3, 0.7)}, "scale must be"),
+        ({"n": 10, "noise": -1}, "noise must be >= 0"),
+    ],
+)
 def test_shapes_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.make_shapes(**kwargs)

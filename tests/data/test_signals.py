@@ -49,7 +49,7 @@ def test_each_class_has_its_hand_checkable_property():
     assert (events[:, 0] >= 0).all() and (events[:, 1] <= 128).all()
     for row, (start, stop) in zip(burst, events, strict=True):
         steps = np.abs(np.diff(row))
-        inside = steps[start:stop - 1].max()
+        inside = steps[start : stop - 1].max()
         outside = np.delete(steps, np.arange(start - 1 if start else 0, stop)).max()
         assert inside > 2 * outside
         assert outside <= 0.8 * 2 * np.pi / 20 + 1e-6  # the slowest sine can't step further
@@ -72,15 +72,18 @@ def test_signal_class_subset_and_load_signals():
     assert np.bincount(d.test.y).tolist() == [50] * 4
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"n": 0}, "n must be a positive int"),
-    ({"n": 3.0}, "n must be a positive int"),
-    ({"n": 10, "length": 16}, "length must be >= 32"),
-    ({"n": 10, "classes": ("sine", "noise")}, "classes must be distinct names"),
-    ({"n": 10, "classes": ("sine", "sine")}, "classes must be distinct names"),
-    ({"n": 10, "amplitude": (1.0, 0.5)}, "amplitude must be"),
-    ({"n": 10, "noise": -0.1}, "noise must be >= 0"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 0}, "n must be a positive int"),
+        ({"n": 3.0}, "n must be a positive int"),
+        ({"n": 10, "length": 16}, "length must be >= 32"),
+        ({"n": 10, "classes": ("sine", "noise")}, "classes must be distinct names"),
+        ({"n": 10, "classes": ("sine", "sine")}, "classes must be distinct names"),
+        ({"n": 10, "amplitude": (1.0, 0.5)}, "amplitude must be"),
+        ({"n": 10, "noise": -0.1}, "noise must be >= 0"),
+    ],
+)
 def test_signals_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_signals(**kwargs)
@@ -93,7 +96,7 @@ def test_load_signals_bad_fractions():
 
 def _contains(seq, motif):
     k = len(motif)
-    return any(tuple(seq[i:i + k]) == tuple(motif) for i in range(len(seq) - k + 1))
+    return any(tuple(seq[i : i + k]) == tuple(motif) for i in range(len(seq) - k + 1))
 
 
 def test_token_sequences_label_says_whether_the_motif_occurs():
@@ -109,14 +112,17 @@ def test_token_sequences_label_says_whether_the_motif_occurs():
     assert (np.isin(x[y == 0], (3, 1, 4)).mean()) > 0.4
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"n": -1}, "n must be a positive int"),
-    ({"n": 10, "vocab_size": 1, "motif": (0,)}, "vocab_size must be >= 2"),
-    ({"n": 10, "motif": ()}, "motif must be a non-empty sequence of ints"),
-    ({"n": 10, "motif": (0.5, 1.0)}, "motif must be a non-empty sequence of ints"),
-    ({"n": 10, "vocab_size": 4, "motif": (1, 5)}, r"motif tokens must lie in \[0, 4\)"),
-    ({"n": 10, "length": 2}, "length must be >= the motif length 3"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": -1}, "n must be a positive int"),
+        ({"n": 10, "vocab_size": 1, "motif": (0,)}, "vocab_size must be >= 2"),
+        ({"n": 10, "motif": ()}, "motif must be a non-empty sequence of ints"),
+        ({"n": 10, "motif": (0.5, 1.0)}, "motif must be a non-empty sequence of ints"),
+        ({"n": 10, "vocab_size": 4, "motif": (1, 5)}, r"motif tokens must lie in \[0, 4\)"),
+        ({"n": 10, "length": 2}, "length must be >= the motif length 3"),
+    ],
+)
 def test_token_sequences_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_token_sequences(**kwargs)

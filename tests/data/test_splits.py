@@ -17,8 +17,7 @@ def test_stratified_split_keeps_the_class_proportions():
     y = np.repeat(np.arange(3), [10, 20, 30])
     parts = splits.stratified_split(y, [0.7, 0.1, 0.2], np.random.default_rng(0))
     assert [len(p) for p in parts] == [42, 6, 12]
-    assert [np.bincount(y[p], minlength=3).tolist() for p in parts] == [
-        [7, 14, 21], [1, 2, 3], [2, 4, 6]]
+    assert [np.bincount(y[p], minlength=3).tolist() for p in parts] == [[7, 14, 21], [1, 2, 3], [2, 4, 6]]
     together = np.sort(np.concatenate(parts))
     np.testing.assert_array_equal(together, np.arange(60))  # a partition: nothing lost or shared
     again = splits.stratified_split(y, [0.7, 0.1, 0.2], np.random.default_rng(0))

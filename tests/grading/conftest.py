@@ -17,8 +17,7 @@ IN_CI = bool(os.environ.get("CI"))
 def _install_bubblewrap() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update"], check=True, capture_output=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "bubblewrap"], check=True, capture_output=True,
-                   env=env)
+    subprocess.run(["apt-get", "install", "-y", "bubblewrap"], check=True, capture_output=True, env=env)
 
 
 @pytest.fixture(scope="session", autouse=True)

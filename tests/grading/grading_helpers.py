@@ -58,8 +58,7 @@ def with_cell(nb: dict, grade_id: str, code: str) -> dict:
 
 def add_cell_after(nb: dict, grade_id: str, code: str) -> dict:
     nb = copy.deepcopy(nb)
-    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-            "source": code}
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": code}
     nb["cells"].insert(index_of(nb, grade_id) + 1, cell)
     return nb
 
@@ -73,6 +72,9 @@ def hidden_lines(path: Path = CONV_SOURCE) -> list[str]:
     for cell in load(path)["cells"]:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
             for block in hidden_code(cell_source(cell)):
-                lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 20
-                          and not ln.startswith(("import ", "from "))]
+                lines += [
+                    ln.strip()
+                    for ln in block.splitlines()
+                    if len(ln.strip()) > 20 and not ln.startswith(("import ", "from "))
+                ]
     return lines

@@ -41,8 +41,11 @@ def test_edited_and_deleted_test_cells_are_restored_with_a_note():
     sub = with_cell(answered(), "output-size-tests", "pass")
     sub["cells"].pop(index_of(sub, "conv2d-forward-tests"))
     plan = build_plan(SRC, sub)
-    assert [s.grade_id for s in plan.tests] == ["output-size-tests", "conv2d-forward-tests",
-                                               "max-pool-forward-tests"]
+    assert [s.grade_id for s in plan.tests] == [
+        "output-size-tests",
+        "conv2d-forward-tests",
+        "max-pool-forward-tests",
+    ]
     assert plan.tests[0].segments[0].code.startswith("checks.check_output_size(output_size)")
     assert plan.notes == [
         "the test cell 'output-size-tests' was edited; the original was used",

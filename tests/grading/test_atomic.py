@@ -36,8 +36,15 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temporary_one(tmp_pat
 
 
 def test_statuses_are_written_as_their_text_and_read_back_as_statuses():
-    result = grade.SubmissionResult("ann", None, "src.ipynb", Status.GRADER_ERROR, 0.0, 1.0,
-                              [grade.TestResult("t", 0.0, 1.0, Status.NOT_RUN, "not run")])
+    result = grade.SubmissionResult(
+        "ann",
+        None,
+        "src.ipynb",
+        Status.GRADER_ERROR,
+        0.0,
+        1.0,
+        [grade.TestResult("t", 0.0, 1.0, Status.NOT_RUN, "not run")],
+    )
     text = json.dumps(result.to_dict())
     assert '"status": "error"' in text and '"status": "not_run"' in text
     back = grade.SubmissionResult.from_dict(json.loads(text))

@@ -17,13 +17,17 @@ def test_assert_close_names_the_first_wrong_index_and_both_values():
     got[1, 1] = 0.25
     with pytest.raises(AssertionError) as info:
         checks.assert_close(got, expected, "out")
-    assert str(info.value) == ("out: 2 of 6 values differ; first wrong index (1, 1): "
-                               "expected 0, got 0.25 (largest difference 0.5)")
+    assert str(info.value) == (
+        "out: 2 of 6 values differ; first wrong index (1, 1): expected 0, got 0.25 (largest difference 0.5)"
+    )
 
 
 def test_assert_close_reports_shapes_none_and_scalars():
-    with pytest.raises(AssertionError, match=r"shape expected \(1, 4, 4, 3\), got \(1, 3, 4, 4\)"
-                                             r" \(the same sizes in another order"):
+    with pytest.raises(
+        AssertionError,
+        match=r"shape expected \(1, 4, 4, 3\), got \(1, 3, 4, 4\)"
+        r" \(the same sizes in another order",
+    ):
         checks.assert_close(np.zeros((1, 3, 4, 4)), np.zeros((1, 4, 4, 3)))
     with pytest.raises(AssertionError, match="got None; did the function forget to `return`"):
         checks.assert_close(None, np.zeros(2))
@@ -56,13 +60,14 @@ def test_reference_implementations_pass_every_check(capsys):
     checks.check_dense_forward(F.dense_forward)
     checks.check_dense_backward(F.dense_forward, F.dense_backward)
     rng = np.random.default_rng(0)
-    checks.check_gradient(F.dense_forward, F.dense_backward,
-                          {"x": rng.standard_normal((3, 4)), "w": rng.standard_normal((4, 2)),
-                           "b": rng.standard_normal(2)})
+    checks.check_gradient(
+        F.dense_forward,
+        F.dense_backward,
+        {"x": rng.standard_normal((3, 4)), "w": rng.standard_normal((4, 2)), "b": rng.standard_normal(2)},
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 16
-    assert all(line.startswith("\u2713 ") and line.endswith(checks.HIDDEN_REMINDER)
-               for line in lines)
+    assert all(line.startswith("\u2713 ") and line.endswith(checks.HIDDEN_REMINDER) for line in lines)
     assert "conv2d_forward: 3 public checks passed (shapes, dtypes and values)" in lines[1]
 
 
@@ -72,8 +77,12 @@ def test_checks_return_nothing_so_a_test_cell_is_not_read_as_partial_credit():
 
 
 def test_output_size_must_be_an_int():
-    with pytest.raises(AssertionError, match=r"output_size\(5, 3, 1, 0\): expected the int 3, "
-                                             r"got float 3 \(use // for integer division\)"):
+    with pytest.raises(
+        AssertionError,
+        match=r"output_size\(5, 3, 1, 0\): expected the int 3, "
+        r"got float 3 \(use // for integer division\)",
+    ):
+
         def output_size(n, k, s, p):
             return (n + 2 * p - k) / s + 1
 
@@ -88,15 +97,19 @@ def test_conv_without_padding_fails_with_the_case_and_shape():
         checks.check_conv2d_forward(conv2d_forward)
     assert str(info.value) == (
         "conv2d_forward(x (2, 5, 5, 3), w (3, 3, 3, 2), b, stride=1, padding=1): "
-        "shape expected (2, 5, 5, 2), got (2, 3, 3, 2)")
+        "shape expected (2, 5, 5, 2), got (2, 3, 3, 2)"
+    )
 
 
 def test_conv_without_bias_reports_values():
     def conv2d_forward(x, w, b, stride=1, padding=0):
         return F.conv2d_forward(x, w, None, stride, padding)[0]
 
-    with pytest.raises(AssertionError, match=r"4 of 4 values differ; first wrong index "
-                                             r"\(0, 0, 0, 0\): expected"):
+    with pytest.raises(
+        AssertionError,
+        match=r"4 of 4 values differ; first wrong index "
+        r"\(0, 0, 0, 0\): expected",
+    ):
         checks.check_conv2d_forward(conv2d_forward)
 
 
@@ -131,15 +144,23 @@ def test_wrong_gradient_is_named_with_its_index():
         dx, dw, db = F.dense_backward(dout, cache)
         return dx, dw * 1.5, db
 
-    with pytest.raises(AssertionError, match=r"dense_backward with x \(4, 3\), w \(3, 2\), "
-                                             r"b \(2,\) -> dw: 6 of 6 values differ"):
+    with pytest.raises(
+        AssertionError,
+        match=r"dense_backward with x \(4, 3\), w \(3, 2\), "
+        r"b \(2,\) -> dw: 6 of 6 values differ",
+    ):
         checks.check_dense_backward(F.dense_forward, dense_backward)
     rng = np.random.default_rng(1)
-    with pytest.raises(AssertionError, match=r"gradient dw has relative error 2.00e-01 \(should "
-                                             r"be below 1e-06\); first wrong index \(0, 0\)"):
-        checks.check_gradient(F.dense_forward, dense_backward,
-                              {"x": rng.standard_normal((2, 3)), "w": rng.standard_normal((3, 2)),
-                               "b": rng.standard_normal(2)})
+    with pytest.raises(
+        AssertionError,
+        match=r"gradient dw has relative error 2.00e-01 \(should "
+        r"be below 1e-06\); first wrong index \(0, 0\)",
+    ):
+        checks.check_gradient(
+            F.dense_forward,
+            dense_backward,
+            {"x": rng.standard_normal((2, 3)), "w": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)},
+        )
 
 
 def test_backward_needs_a_cache():
@@ -166,30 +187,48 @@ def test_fraction_correct_counts_cases_and_errors_as_wrong():
             raise ValueError("negative")
         return F.max_pool_forward(x, pool_size)[0]
 
-    assert checks.fraction_correct(only_positive, F.max_pool_forward, cases,
-                                   output=checks.first_output) == 0.75
+    assert (
+        checks.fraction_correct(only_positive, F.max_pool_forward, cases, output=checks.first_output) == 0.75
+    )
     with pytest.raises(ValueError, match="at least one case"):
         checks.fraction_correct(only_positive, F.max_pool_forward, [])
 
 
-@pytest.mark.parametrize(("fraction", "out_of", "points"), [
-    (0.75, 3, 2.25), (1, 3, 3.0), (0, 2, 0.0), (True, 2, 2.0), (np.False_, 4, 0.0),
-    (np.float64(2 / 3), 2, 1.333333), (1 / 3 + 1 / 3 + 1 / 3, 1, 1.0), (1 + 1e-12, 2, 2.0),
-    (np.int64(1), 2.5, 2.5),
-])
+@pytest.mark.parametrize(
+    ("fraction", "out_of", "points"),
+    [
+        (0.75, 3, 2.25),
+        (1, 3, 3.0),
+        (0, 2, 0.0),
+        (True, 2, 2.0),
+        (np.False_, 4, 0.0),
+        (np.float64(2 / 3), 2, 1.333333),
+        (1 / 3 + 1 / 3 + 1 / 3, 1, 1.0),
+        (1 + 1e-12, 2, 2.0),
+        (np.int64(1), 2.5, 2.5),
+    ],
+)
 def test_points_turns_a_fraction_into_the_points_nbgrader_reads(fraction, out_of, points):
     got = checks.points(fraction, out_of=out_of)
     assert got == points and type(got) is float
     assert float(repr(got)) == got  # nbgrader reads float() of the value's text
 
 
-@pytest.mark.parametrize(("fraction", "out_of", "message"), [
-    (1.5, 2, "from 0 to 1; got 1.5"), (-0.2, 2, "from 0 to 1; got -0.2"),
-    (float("nan"), 2, "got nan"), ("0.5", 2, "a number from 0 to 1; got str '0.5'"),
-    (None, 2, "got NoneType None"), (np.array([0.5]), 2, "got ndarray"),
-    (0.5, 0, "out_of must be a positive number"), (0.5, True, "out_of must be the cell's"),
-    (0.5, "3", "out_of must be the cell's"), (0.5, float("inf"), "positive number"),
-])
+@pytest.mark.parametrize(
+    ("fraction", "out_of", "message"),
+    [
+        (1.5, 2, "from 0 to 1; got 1.5"),
+        (-0.2, 2, "from 0 to 1; got -0.2"),
+        (float("nan"), 2, "got nan"),
+        ("0.5", 2, "a number from 0 to 1; got str '0.5'"),
+        (None, 2, "got NoneType None"),
+        (np.array([0.5]), 2, "got ndarray"),
+        (0.5, 0, "out_of must be a positive number"),
+        (0.5, True, "out_of must be the cell's"),
+        (0.5, "3", "out_of must be the cell's"),
+        (0.5, float("inf"), "positive number"),
+    ],
+)
 def test_points_refuses_what_is_not_a_fraction(fraction, out_of, message):
     with pytest.raises(ValueError, match=message):
         checks.points(fraction, out_of=out_of)
@@ -213,4 +252,5 @@ def test_not_implemented_stub_propagates_with_the_case_as_a_note():
     with pytest.raises(NotImplementedError, match="fill me in") as info:
         checks.check_conv2d_forward(conv2d_forward)
     assert info.value.__notes__ == [
-        "(raised by conv2d_forward(x (1, 4, 4, 1), w (3, 3, 1, 1), b, stride=1, padding=0))"]
+        "(raised by conv2d_forward(x (1, 4, 4, 1), w (3, 3, 1, 1), b, stride=1, padding=0))"
+    ]

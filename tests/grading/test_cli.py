@@ -15,8 +15,10 @@ from .grading_helpers import CONV, CONV_SOURCE, EXERCISES, answered, load, save,
 
 
 def test_importing_the_cli_does_not_import_tensorflow_or_nbclient():
-    code = ("import sys, cnncourse.cli; "
-            "print(sorted(m for m in ('tensorflow', 'nbclient', 'keras') if m in sys.modules))")
+    code = (
+        "import sys, cnncourse.cli; "
+        "print(sorted(m for m in ('tensorflow', 'nbclient', 'keras') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -28,8 +30,21 @@ def test_grade_command_writes_the_gradebook(tmp_path, capsys, sandbox_ready):
     save(answered(output_size="raise KeyError('x')"), subs / "ben" / CONV)
     (subs / "cat").mkdir()
     out = tmp_path / "out"
-    code = main(["grade", "--source", str(CONV_SOURCE), str(subs), "--jobs", "2",
-                 "--timeout", "20", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "grade",
+            "--source",
+            str(CONV_SOURCE),
+            str(subs),
+            "--jobs",
+            "2",
+            "--timeout",
+            "20",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "3 submissions (2 graded, 1 not); mean 2.67 / 6" in printed
@@ -51,8 +66,15 @@ def test_grade_command_rejects_a_bad_source(tmp_path, capsys):
 @pytest.mark.slow
 def test_check_tells_the_learner_about_hidden_tests(tmp_path, capsys):
     nb = answered()
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [],
-                        "execution_count": 3, "source": "print('my own cell')"})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": 3,
+            "source": "print('my own cell')",
+        }
+    )
     path = save(nb, tmp_path / CONV)
     assert main(["check", str(path)]) == 0
     out = capsys.readouterr().out
@@ -73,7 +95,8 @@ def test_check_reports_an_unreadable_notebook(tmp_path, capsys):
 
 def test_doctor_prints_versions_and_devices(monkeypatch, capsys):
     fake_tf = types.SimpleNamespace(
-        __version__="9.9", config=types.SimpleNamespace(list_physical_devices=lambda kind: []))
+        __version__="9.9", config=types.SimpleNamespace(list_physical_devices=lambda kind: [])
+    )
     monkeypatch.setitem(sys.modules, "tensorflow", fake_tf)
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out

@@ -22,12 +22,30 @@ FAST = Limits(cell_timeout=10, notebook_timeout=60, probe_timeout=3)
 
 
 # nbgrader 0.9 (utils.get_partial_grade) reads float() of the text as points, out of 4 here.
-@pytest.mark.parametrize(("text", "points"), [
-    ("0.5", 0.5), ("2.25", 2.25), ("4", 4.0), ("4.0", 4.0), ("0", 0.0), ("-0.0", 0.0),
-    (" 1e-06\n", 1e-06), ("1_0e-1", 1.0),
-    (None, 4), ("np.float64(0.25)", 4), ("True", 4), ("np.False_", 4), ("'0.5'", 4),
-    ("None", 4), ("[1]", 4), ("  ", 4), ("nan", 4), ("-1", 4), ("-inf", 4),
-])
+@pytest.mark.parametrize(
+    ("text", "points"),
+    [
+        ("0.5", 0.5),
+        ("2.25", 2.25),
+        ("4", 4.0),
+        ("4.0", 4.0),
+        ("0", 0.0),
+        ("-0.0", 0.0),
+        (" 1e-06\n", 1e-06),
+        ("1_0e-1", 1.0),
+        (None, 4),
+        ("np.float64(0.25)", 4),
+        ("True", 4),
+        ("np.False_", 4),
+        ("'0.5'", 4),
+        ("None", 4),
+        ("[1]", 4),
+        ("  ", 4),
+        ("nan", 4),
+        ("-1", 4),
+        ("-inf", 4),
+    ],
+)
 def test_parse_points_reads_the_value_as_nbgrader_does(text, points):
     got, note = parse_points(text, 4.0)
     assert got == points and isinstance(got, float | int)
@@ -40,11 +58,17 @@ def test_parse_points_rejects_more_than_the_cell_is_worth(text):
         parse_points(text, 4.0)
 
 
-def _score(value=None, status="ok", hidden=False, ename="", evalue="", stderr="",
-           hidden_stderr=False):
+def _score(value=None, status="ok", hidden=False, ename="", evalue="", stderr="", hidden_stderr=False):
     step = Step("test", "t", [Segment("x", hidden)], points=4)
-    outcome = Outcome(status, ename=ename, evalue=evalue, value=value, hidden=hidden,
-                      stderr=stderr, hidden_stderr=hidden_stderr)
+    outcome = Outcome(
+        status,
+        ename=ename,
+        evalue=evalue,
+        value=value,
+        hidden=hidden,
+        stderr=stderr,
+        hidden_stderr=hidden_stderr,
+    )
     return score_test(step, outcome, FAST)
 
 
@@ -53,15 +77,16 @@ def test_scoring_rules():
     assert (_score("1.0").points, _score("1.0").status) == (1, "partial")
     assert _score("1.0").message == "partial credit: 1 of 4 points"
     assert (_score("0.0").points, _score("0.0").status) == (0, "failed")
-    assert (_score("4.0").points, _score("4.0").status, _score("4.0").message) == (
-        4, "passed", "passed")
+    assert (_score("4.0").points, _score("4.0").status, _score("4.0").message) == (4, "passed", "passed")
     assert (_score("False").points, _score("False").status) == (4, "passed")
     assert "showed 'False', not a number of points" in _score("False").message
     assert _score("-1").points == 4
     bad = _score("4.5")
     assert (bad.points, bad.status) == (0, "failed")
-    assert bad.message.startswith("this test is broken, not your answer: the test's last line "
-                                  "showed 4.5 points, more than the 4 the cell is worth")
+    assert bad.message.startswith(
+        "this test is broken, not your answer: the test's last line "
+        "showed 4.5 points, more than the 4 the cell is worth"
+    )
     assert _score("'a string'").points == 4
     hidden = _score(status="error", hidden=True, ename="AssertionError", evalue="secret 42")
     assert hidden.points == 0 and "hidden tests failed (AssertionError)" in hidden.message
@@ -71,8 +96,7 @@ def test_scoring_rules():
 
 
 def test_a_test_that_writes_to_stderr_scores_zero_as_in_nbgrader():
-    warned = _score("4.0", stderr="\x1b[31m<ipython>:3: RuntimeWarning: overflow "
-                                  "encountered in exp\x1b[0m\n")
+    warned = _score("4.0", stderr="\x1b[31m<ipython>:3: RuntimeWarning: overflow encountered in exp\x1b[0m\n")
     assert (warned.points, warned.status) == (0, "failed")
     assert warned.message.startswith("this test wrote to stderr")
     assert "scores 0, as in nbgrader" in warned.message
@@ -88,13 +112,14 @@ def test_a_test_that_writes_to_stderr_scores_zero_as_in_nbgrader():
 
 @pytest.mark.slow
 def test_hidden_failure_shows_the_exception_type_only(tmp_path):
-    sub = answered(output_size="def output_size(n, k, stride=1, padding=0):\n"
-                               "    return 0 if n > 100 else (n + 2 * padding - k) // stride + 1")
+    sub = answered(
+        output_size="def output_size(n, k, stride=1, padding=0):\n"
+        "    return 0 if n > 100 else (n + 2 * padding - k) // stride + 1"
+    )
     result = grade_notebook(CONV_SOURCE, save(sub, tmp_path / CONV), "x", FAST)
     test = result.tests[0]
     assert (result.score, test.points, test.status) == (5, 0, "failed")
-    assert test.message.startswith("the public checks passed but the hidden tests failed "
-                                   "(AssertionError)")
+    assert test.message.startswith("the public checks passed but the hidden tests failed (AssertionError)")
     assert "AlexNet" not in str(result.to_dict())
 
 
@@ -105,7 +130,8 @@ def test_kernel_is_this_python_in_a_copy_of_the_folder_and_cannot_be_shadowed(tm
     for init in ("cnncourse/__init__.py", "cnncourse/grading/__init__.py"):
         (folder / init).write_text("")
     (folder / "cnncourse" / "grading" / "checks.py").write_text(
-        "def __getattr__(name):\n    return lambda *a, **k: None\n")
+        "def __getattr__(name):\n    return lambda *a, **k: None\n"
+    )
     (folder / "helper.py").write_text("VALUE = 41\n")
     (folder / "data.txt").write_text("41")
     probe = (
@@ -135,8 +161,9 @@ def test_notebook_time_limit_leaves_later_tests_not_run(tmp_path):
     statuses = [t.status for t in result.tests]
     assert statuses[0] == "passed" and statuses[-1] == "not_run"
     assert "not run: the notebook's time limit of 6 s ran out" in result.tests[-1].message
-    assert ("Your cell 'conv2d-forward' ran past the notebook's time limit of 6 s and was "
-            "interrupted") in result.notes
+    assert (
+        "Your cell 'conv2d-forward' ran past the notebook's time limit of 6 s and was interrupted"
+    ) in result.notes
     assert result.seconds < 20
 
 
@@ -155,10 +182,13 @@ def test_a_stuck_grader_is_killed_and_the_batch_goes_on(tmp_path, monkeypatch):
     monkeypatch.setattr(batch_module, "MARGIN_S", -78.0)  # give up after 12 s
     limits = Limits(cell_timeout=90, notebook_timeout=90)
     results = batch_module.grade_batch(
-        CONV_SOURCE, [Submission("slow", slow), Submission("fast", fast)], tmp_path / "out",
-        jobs=1, limits=limits)
-    assert [(r.student, r.status, r.score) for r in results] == [
-        ("slow", "error", 0), ("fast", "graded", 6)]
+        CONV_SOURCE,
+        [Submission("slow", slow), Submission("fast", fast)],
+        tmp_path / "out",
+        jobs=1,
+        limits=limits,
+    )
+    assert [(r.student, r.status, r.score) for r in results] == [("slow", "error", 0), ("fast", "graded", 6)]
     assert "grading took longer than 12 s" in results[0].notes[0]
     assert kernels
     assert not any(_alive(pid) for pid in kernels)  # the slow submission's kernel is gone

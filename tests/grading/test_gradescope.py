@@ -28,15 +28,32 @@ from .grading_helpers import CONV, CONV_MAX, CONV_SOURCE, EXERCISES, ROOT, answe
 
 VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}
-TOP_LEVEL = {"score": "number", "execution_time": "number", "output": "str",
-             "output_format": "format", "test_output_format": "format",
-             "test_name_format": "format", "visibility": "visibility",
-             "stdout_visibility": "visibility", "extra_data": "dict", "tests": "list",
-             "leaderboard": "list"}
-TEST_FIELDS = {"score": "number", "max_score": "number", "status": "status", "name": "str",
-               "name_format": "format", "number": "str", "output": "str",
-               "output_format": "format", "tags": "tags", "visibility": "visibility",
-               "extra_data": "dict"}
+TOP_LEVEL = {
+    "score": "number",
+    "execution_time": "number",
+    "output": "str",
+    "output_format": "format",
+    "test_output_format": "format",
+    "test_name_format": "format",
+    "visibility": "visibility",
+    "stdout_visibility": "visibility",
+    "extra_data": "dict",
+    "tests": "list",
+    "leaderboard": "list",
+}
+TEST_FIELDS = {
+    "score": "number",
+    "max_score": "number",
+    "status": "status",
+    "name": "str",
+    "name_format": "format",
+    "number": "str",
+    "output": "str",
+    "output_format": "format",
+    "tags": "tags",
+    "visibility": "visibility",
+    "extra_data": "dict",
+}
 
 
 def _type_problem(where: str, value, kind: str) -> str | None:
@@ -58,22 +75,30 @@ def spec_problems(data) -> list[str]:
     if not isinstance(data, dict):
         return ["results.json must hold a JSON object"]
     problems = [f"unknown top-level field {key!r}" for key in data if key not in TOP_LEVEL]
-    problems += [p for key, kind in TOP_LEVEL.items() if key in data
-                 if (p := _type_problem(key, data[key], kind))]
+    problems += [
+        p for key, kind in TOP_LEVEL.items() if key in data if (p := _type_problem(key, data[key], kind))
+    ]
     tests = data.get("tests", [])
-    if "score" not in data and not (tests and all("score" in t for t in tests
-                                                  if isinstance(t, dict))):
+    if "score" not in data and not (tests and all("score" in t for t in tests if isinstance(t, dict))):
         problems.append("a top-level score is required unless every test has a score")
     for i, test in enumerate(tests if isinstance(tests, list) else []):
         if not isinstance(test, dict):
             problems.append(f"tests[{i}] is not an object")
             continue
         problems += [f"tests[{i}]: unknown field {key!r}" for key in test if key not in TEST_FIELDS]
-        problems += [p for key, kind in TEST_FIELDS.items() if key in test
-                     if (p := _type_problem(f"tests[{i}].{key}", test[key], kind))]
+        problems += [
+            p
+            for key, kind in TEST_FIELDS.items()
+            if key in test
+            if (p := _type_problem(f"tests[{i}].{key}", test[key], kind))
+        ]
     for i, entry in enumerate(data.get("leaderboard", []) or []):
-        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str)
-                and "value" in entry and entry.get("order", "desc") in ("asc", "desc")):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("name"), str)
+            and "value" in entry
+            and entry.get("order", "desc") in ("asc", "desc")
+        ):
             problems.append(f"leaderboard[{i}] needs a name, a value and asc/desc order")
     return problems
 
@@ -108,14 +133,28 @@ def autograder(tmp_path_factory) -> dict:
 
 def test_the_zip_has_gradescope_layout_and_only_what_grading_needs(autograder):
     names = set(autograder["modes"])
-    assert {"setup.sh", "run_autograder", CONFIG, CONV, "lock.txt", "course/pyproject.toml",
-            "course/README.md", "course/cnncourse/grading/gradescope.py"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        CONFIG,
+        CONV,
+        "lock.txt",
+        "course/pyproject.toml",
+        "course/README.md",
+        "course/cnncourse/grading/gradescope.py",
+    } <= names
     assert autograder["modes"]["setup.sh"] == autograder["modes"]["run_autograder"] == 0o100755
-    assert all(mode == 0o100644 for name, mode in autograder["modes"].items()
-               if name not in ("setup.sh", "run_autograder"))
+    assert all(
+        mode == 0o100644
+        for name, mode in autograder["modes"].items()
+        if name not in ("setup.sh", "run_autograder")
+    )
     assert [n for n in names if n.endswith(".ipynb")] == [CONV]  # no other notebook
-    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")
-                or n.startswith(("solutions/", "exercises/", "tests/"))]
+    assert not [
+        n
+        for n in names
+        if "__pycache__" in n or n.endswith(".pyc") or n.startswith(("solutions/", "exercises/", "tests/"))
+    ]
     assert autograder["times"] == {(1980, 1, 1, 0, 0, 0)}
     unpacked = autograder["dir"]
     assert (unpacked / CONV).read_bytes() == CONV_SOURCE.read_bytes()
@@ -155,9 +194,13 @@ def test_a_bad_source_is_refused(tmp_path, capsys):
 # ----------------------------------------------------------------- run_autograder
 
 
-def run_autograder(autograder: dict, tmp_path: Path, files: dict[str, bytes | dict | Path],
-                   python: str = sys.executable, path_prefix: Path | None = None
-                   ) -> tuple[dict, str]:
+def run_autograder(
+    autograder: dict,
+    tmp_path: Path,
+    files: dict[str, bytes | dict | Path],
+    python: str = sys.executable,
+    path_prefix: Path | None = None,
+) -> tuple[dict, str]:
     """Lay out a Gradescope root with ``files`` as the submission (a Path: a link to it),
     run run_autograder in it, check results.json against the specification; returns it
     and the stdout."""
@@ -172,13 +215,13 @@ def run_autograder(autograder: dict, tmp_path: Path, files: dict[str, bytes | di
         if isinstance(content, Path):
             path.symlink_to(content)
         else:
-            path.write_bytes(content if isinstance(content, bytes)
-                             else json.dumps(content).encode())
+            path.write_bytes(content if isinstance(content, bytes) else json.dumps(content).encode())
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "CNNCOURSE_PYTHON": python}
     if path_prefix:
         env["PATH"] = f"{path_prefix}{os.pathsep}{env['PATH']}"
-    run = subprocess.run([str(root / "run_autograder")], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [str(root / "run_autograder")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     text = (root / "results" / "results.json").read_text()
     data = json.loads(text)
@@ -191,15 +234,17 @@ def _scores(data: dict) -> list[tuple[float, float, str]]:
 
 
 @pytest.mark.slow
-def test_a_full_solution_gets_full_marks_and_cannot_see_the_autograder(
-        autograder, tmp_path, sandbox_ready):
+def test_a_full_solution_gets_full_marks_and_cannot_see_the_autograder(autograder, tmp_path, sandbox_ready):
     # The learner's added cell looks for the autograder's files; a note would say if found.
     root = tmp_path / "autograder"
-    probe = (f"import os\nfor p in {[str(root / 'source'), str(root / 'results')]!r}:\n"
-             "    assert not os.path.exists(p), 'VISIBLE ' + p\n")
+    probe = (
+        f"import os\nfor p in {[str(root / 'source'), str(root / 'results')]!r}:\n"
+        "    assert not os.path.exists(p), 'VISIBLE ' + p\n"
+    )
     nb = answered()
-    nb["cells"].insert(2, {"cell_type": "code", "execution_count": None, "metadata": {},
-                           "outputs": [], "source": probe})
+    nb["cells"].insert(
+        2, {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": probe}
+    )
     data, log = run_autograder(autograder, tmp_path, {CONV: nb})
     assert data["score"] == CONV_MAX, data["output"]
     assert _scores(data) == [(1.0, 1.0, "passed"), (3.0, 3.0, "passed"), (2.0, 2.0, "passed")]
@@ -211,10 +256,8 @@ def test_a_full_solution_gets_full_marks_and_cannot_see_the_autograder(
 
 
 @pytest.mark.slow
-def test_the_released_stub_gets_zero_without_hidden_test_code(autograder, tmp_path,
-                                                             sandbox_ready):
-    data, _ = run_autograder(autograder, tmp_path,
-                             {CONV: (EXERCISES / CONV).read_bytes()})
+def test_the_released_stub_gets_zero_without_hidden_test_code(autograder, tmp_path, sandbox_ready):
+    data, _ = run_autograder(autograder, tmp_path, {CONV: (EXERCISES / CONV).read_bytes()})
     assert data["score"] == 0 and data["extra_data"]["status"] == "graded"
     assert [t["status"] for t in data["tests"]] == ["failed"] * 3
     first = data["tests"][0]["output"]
@@ -233,15 +276,19 @@ def test_an_unreadable_upload_scores_zero_with_the_reason(autograder, tmp_path, 
     assert all(t["score"] == 0 for t in data["tests"]) and len(data["tests"]) == 3
 
 
-@pytest.mark.parametrize(("files", "phrase"), [
-    ({}, f"no notebook was submitted (nothing was uploaded); upload your {CONV}"),
-    ({"answer.py": b"x = 1\n"}, "no notebook was submitted (uploaded: answer.py)"),
-    ({CONV: Path("..") / "source" / CONV}, "no notebook was submitted"),  # a link to the key
-    ({"a.ipynb": {}, "b/c.ipynb": {}}, f"2 notebooks were submitted (a.ipynb, b/c.ipynb); "
-                                       f"upload only your {CONV}"),
-])
-def test_no_notebook_or_two_notebooks_score_zero_with_the_reason(autograder, tmp_path, files,
-                                                                 phrase):
+@pytest.mark.parametrize(
+    ("files", "phrase"),
+    [
+        ({}, f"no notebook was submitted (nothing was uploaded); upload your {CONV}"),
+        ({"answer.py": b"x = 1\n"}, "no notebook was submitted (uploaded: answer.py)"),
+        ({CONV: Path("..") / "source" / CONV}, "no notebook was submitted"),  # a link to the key
+        (
+            {"a.ipynb": {}, "b/c.ipynb": {}},
+            f"2 notebooks were submitted (a.ipynb, b/c.ipynb); upload only your {CONV}",
+        ),
+    ],
+)
+def test_no_notebook_or_two_notebooks_score_zero_with_the_reason(autograder, tmp_path, files, phrase):
     data, _ = run_autograder(autograder, tmp_path, files)
     assert data["score"] == 0 and phrase in data["output"]
     assert [t["score"] for t in data["tests"]] == [0, 0, 0]
@@ -252,8 +299,9 @@ def test_a_sandbox_that_cannot_start_scores_zero_with_the_reason(autograder, tmp
     # A bwrap that cannot create namespaces, as in a container that forbids them.
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to create new "
-                                "namespace' >&2\nexit 1\n")
+    (fake / "bwrap").write_text(
+        "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n"
+    )
     (fake / "bwrap").chmod(0o755)
     data, _ = run_autograder(autograder, tmp_path, {CONV: answered()}, path_prefix=fake)
     assert data["score"] == 0 and data["extra_data"]["status"] == "error"

@@ -45,8 +45,12 @@ def test_the_source_stands_alone_so_the_kernel_can_run_it_without_importing_it()
 
 def test_every_step_is_one_expression_with_literal_arguments():
     plan = types.SimpleNamespace(steps=[], imports="from cnncourse.grading import checks\n")
-    for text in (injected.preamble(plan), injected.guard(plan), injected.forget("x = 1\n"),
-                 injected.call(kernel_side.tripwire_report)):
+    for text in (
+        injected.preamble(plan),
+        injected.guard(plan),
+        injected.forget("x = 1\n"),
+        injected.call(kernel_side.tripwire_report),
+    ):
         tree = ast.parse(text, mode="eval")
         call = tree.body
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Lambda)
@@ -59,8 +63,9 @@ def test_every_step_is_one_expression_with_literal_arguments():
 
 
 def test_the_expression_runs_the_source_from_disk_and_returns_the_value(monkeypatch):
-    monkeypatch.setitem(sys.modules, kernel_side.TRIPWIRE,
-                        types.SimpleNamespace(report=lambda: '[{"cell": "a"}]'))
+    monkeypatch.setitem(
+        sys.modules, kernel_side.TRIPWIRE, types.SimpleNamespace(report=lambda: '[{"cell": "a"}]')
+    )
     expression = injected.call(kernel_side.tripwire_report)
     # A replaced kernel_side in this process changes nothing: the source is sent.
     monkeypatch.setattr(kernel_side, "TRIPWIRE", "elsewhere")
@@ -74,8 +79,7 @@ def test_the_expression_runs_the_source_from_disk_and_returns_the_value(monkeypa
 
 def test_forget_drops_the_hidden_block_from_linecache_and_the_last_traceback():
     code = "assert answer(227) == 55, 'AlexNet'\n"
-    for key, text in (("<hidden-1>", code), ("<hidden-2>", code),
-                      ("<public>", "print('public')\n")):
+    for key, text in (("<hidden-1>", code), ("<hidden-2>", code), ("<public>", "print('public')\n")):
         lines = text.splitlines(keepends=True)
         linecache.cache[key] = (len(text), None, lines, key)
     shell = types.SimpleNamespace(_last_traceback="a traceback")
@@ -115,7 +119,8 @@ class FakeShell:
         self.ast_transformers = [object()]
         self.custom_exc = ((Exception,), print)
         self.events = types.SimpleNamespace(
-            callbacks={"pre_run_cell": [learner_callback, trusted_callback], "post_run_cell": []})
+            callbacks={"pre_run_cell": [learner_callback, trusted_callback], "post_run_cell": []}
+        )
         self.display_formatter = DisplayFormatter()
         self.display_formatter.formatters["text/plain"] = "the learner's"
         self.user_ns = {}
@@ -159,7 +164,7 @@ def test_reset_hooks_removes_trace_and_profile_functions():
 # --------------------------------------------------------------------------- reload from disk
 
 
-MODULE = '''
+MODULE = """
 from dataclasses import dataclass, field
 
 
@@ -179,7 +184,7 @@ def double(x):
 
 def accepts(item):
     return isinstance(item, Item)
-'''
+"""
 
 
 @pytest.fixture
@@ -259,8 +264,13 @@ def test_a_case_built_before_the_guard_reloads_the_checks_is_still_a_case(monkey
 
 
 def _cell(kind: str, gid: str, source: str, points: float = 0) -> nbformat.NotebookNode:
-    meta = {"grade_id": gid, "schema_version": 3, "solution": kind == "solution",
-            "grade": kind == "test", "locked": kind != "solution"}
+    meta = {
+        "grade_id": gid,
+        "schema_version": 3,
+        "solution": kind == "solution",
+        "grade": kind == "test",
+        "locked": kind != "solution",
+    }
     if kind == "test":
         meta["points"] = points
     extra = {"cnncourse": {"forbidden": []}} if kind == "solution" else {}
@@ -276,21 +286,38 @@ C.Case.__init__ = lambda self, *args, **kwargs: setattr(self, "args", (0.0,))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("answer, score", [("def negate(x):\n    return -x", 3),
-                                           ("def negate(x):\n    return x", 0),
-                                           (TAMPER + "\ndef negate(x):\n    return x", 0)],
-                         ids=["honest", "wrong", "wrong-and-tampering"])
+@pytest.mark.parametrize(
+    "answer, score",
+    [
+        ("def negate(x):\n    return -x", 3),
+        ("def negate(x):\n    return x", 0),
+        (TAMPER + "\ndef negate(x):\n    return x", 0),
+    ],
+    ids=["honest", "wrong", "wrong-and-tampering"],
+)
 def test_in_a_kernel_cases_from_a_setup_cell_survive_the_guard_and_tampering_does_not(
-        tmp_path, answer, score):
+    tmp_path, answer, score
+):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        _cell("setup", "setup", "import numpy as np\n\nfrom cnncourse.grading import checks\n\n"
-                                "cases = [checks.Case((np.arange(3.0),), label='x [0, 1, 2]')]"),
-        _cell("solution", "negate", "def negate(x):\n    ### BEGIN SOLUTION\n    return -x\n"
-                                    "    ### END SOLUTION"),
+        _cell(
+            "setup",
+            "setup",
+            "import numpy as np\n\nfrom cnncourse.grading import checks\n\n"
+            "cases = [checks.Case((np.arange(3.0),), label='x [0, 1, 2]')]",
+        ),
+        _cell(
+            "solution",
+            "negate",
+            "def negate(x):\n    ### BEGIN SOLUTION\n    return -x\n    ### END SOLUTION",
+        ),
         _cell("test", "negate-public", "checks.check_function(negate, np.negative, cases)", 1),
-        _cell("test", "negate-partial", "checks.points(checks.fraction_correct(negate, "
-                                        "np.negative, cases), out_of=2)", 2),
+        _cell(
+            "test",
+            "negate-partial",
+            "checks.points(checks.fraction_correct(negate, np.negative, cases), out_of=2)",
+            2,
+        ),
     ]
     source = tmp_path / "negate.ipynb"
     nbformat.write(nb, source)

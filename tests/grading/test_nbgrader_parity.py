@@ -48,19 +48,30 @@ TOLERANCE = 1e-6
 # error in the hidden tests.
 PARTIAL: dict[str, dict[str, list[tuple[str, str]] | None]] = {
     "00_demo_convolution": {
-        "conv2d-forward": [("    n, h, width, _ = x.shape\n",
-                            "    padding = min(padding, 1)  # wrong for padding 2\n"
-                            "    n, h, width, _ = x.shape\n")],
+        "conv2d-forward": [
+            (
+                "    n, h, width, _ = x.shape\n",
+                "    padding = min(padding, 1)  # wrong for padding 2\n    n, h, width, _ = x.shape\n",
+            )
+        ],
         "max-pool-forward": None,
     },
     "01_demo_backprop": {
         "relu": None,
-        "dense": [("return dout @ w.T, x.T @ dout, dout.sum(axis=0)",
-                   "return dout @ w.T, x.T @ dout, dout.sum(axis=0) * (2 if len(dout) == 1 else 1)")],
+        "dense": [
+            (
+                "return dout @ w.T, x.T @ dout, dout.sum(axis=0)",
+                "return dout @ w.T, x.T @ dout, dout.sum(axis=0) * (2 if len(dout) == 1 else 1)",
+            )
+        ],
     },
     "02_convolution": {
-        "correlate2d": [("return correlate2d(image, kernel[::-1, ::-1])",
-                         "return correlate2d(image, kernel)  # forgot to flip")],
+        "correlate2d": [
+            (
+                "return correlate2d(image, kernel[::-1, ::-1])",
+                "return correlate2d(image, kernel)  # forgot to flip",
+            )
+        ],
         "kernels": [("return kx, kx.T.copy()", "return -kx, -kx.T  # the wrong sign")],
         "output-size": None,
         "conv-params": [("+ (c_out if bias else 0)", "+ c_out  # ignores bias=False")],
@@ -68,48 +79,77 @@ PARTIAL: dict[str, dict[str, list[tuple[str, str]] | None]] = {
     "03_activations": {
         # Overflows for large |x|: the checks catch it, but sigmoid_grad's hidden test then
         # prints NumPy's RuntimeWarning to stderr, which scores 0.
-        "sigmoid-tanh": [("    e = np.exp(-np.abs(x))\n"
-                          "    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))"
-                          ".astype(x.dtype, copy=False)\n",
-                          "    return 1 / (1 + np.exp(-x))\n")],
+        "sigmoid-tanh": [
+            (
+                "    e = np.exp(-np.abs(x))\n"
+                "    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))"
+                ".astype(x.dtype, copy=False)\n",
+                "    return 1 / (1 + np.exp(-x))\n",
+            )
+        ],
         "collapse": [("return w1 @ w2, b1 @ w2 + b2", "return w1 @ w2, b2")],
     },
     "04_pooling": {
-        "max-pool-forward": [("out = np.empty((n, oh, ow, c), dtype=x.dtype)",
-                              "out = np.empty((n, oh, ow, c))  # always float64")],
+        "max-pool-forward": [
+            (
+                "out = np.empty((n, oh, ow, c), dtype=x.dtype)",
+                "out = np.empty((n, oh, ow, c))  # always float64",
+            )
+        ],
         "max-pool-backward": None,
-        "avg-pool": [("return out * x.dtype.type(pool_size * pool_size), None",
-                      "return out, None  # the mean, not the sum")],
+        "avg-pool": [
+            (
+                "return out * x.dtype.type(pool_size * pool_size), None",
+                "return out, None  # the mean, not the sum",
+            )
+        ],
     },
     "05_fully_connected_and_output": {
-        "dense": [("    return x @ w + b\n",
-                   "    return x @ w + b if w.shape[0] > 1 else x * 0  # wrong for one input\n")],
+        "dense": [
+            (
+                "    return x @ w + b\n",
+                "    return x @ w + b if w.shape[0] > 1 else x * 0  # wrong for one input\n",
+            )
+        ],
         "softmax": None,
-        "cross-entropy": [("(np.exp(log_probs) - one_hot(y, k)) / n",
-                           "np.exp(log_probs) - one_hot(y, k)  # not divided by N")],
+        "cross-entropy": [
+            (
+                "(np.exp(log_probs) - one_hot(y, k)) / n",
+                "np.exp(log_probs) - one_hot(y, k)  # not divided by N",
+            )
+        ],
         "params": [("return conv + dense", "return conv + dense - 706")],
     },
     "06_backpropagation": {
-        "numerical-gradient": [("np.maximum(1e-8, np.abs(a) + np.abs(b))",
-                                "np.maximum(1e-8, np.abs(a + b))")],
+        "numerical-gradient": [
+            ("np.maximum(1e-8, np.abs(a) + np.abs(b))", "np.maximum(1e-8, np.abs(a + b))")
+        ],
         "pool-backward": None,
-        "conv-backward": [("    x, w, _, p = cache\n",
-                           "    x, w, _, p = cache\n    p = min(p, 1)  # wrong for padding 2\n")],
+        "conv-backward": [
+            ("    x, w, _, p = cache\n", "    x, w, _, p = cache\n    p = min(p, 1)  # wrong for padding 2\n")
+        ],
     },
     "07_training_from_scratch": {
         "adam": [("v = beta2 * v + (1 - beta2) * g * g", "v = 0.999 * v + 0.001 * g * g")],
-        "init": [("    receptive = int(np.prod(shape[:-2]))\n",
-                  "    if len(shape) == 4 and shape[0] == 1:\n"
-                  "        return 0, 0  # wrong for 1 x 1 kernels\n"
-                  "    receptive = int(np.prod(shape[:-2]))\n")],
+        "init": [
+            (
+                "    receptive = int(np.prod(shape[:-2]))\n",
+                "    if len(shape) == 4 and shape[0] == 1:\n"
+                "        return 0, 0  # wrong for 1 x 1 kernels\n"
+                "    receptive = int(np.prod(shape[:-2]))\n",
+            )
+        ],
     },
     "08_keras": {
         "count": [("conv_params(3, 3, channels, 32)", "conv_params(3, 3, 1, 32)")],
         # Right, but Keras warns about input_shape: the setup cell silences that warning,
         # so the cell keeps its points under both graders.
-        "build": [('        keras.Input(input_shape),\n'
-                   '        layers.Conv2D(32, (3, 3), activation="relu"),\n',
-                   '        layers.Conv2D(32, (3, 3), activation="relu", input_shape=input_shape),\n')],
+        "build": [
+            (
+                '        keras.Input(input_shape),\n        layers.Conv2D(32, (3, 3), activation="relu"),\n',
+                '        layers.Conv2D(32, (3, 3), activation="relu", input_shape=input_shape),\n',
+            )
+        ],
         "predict": None,
     },
     "09_regularisation": {
@@ -117,23 +157,41 @@ PARTIAL: dict[str, dict[str, list[tuple[str, str]] | None]] = {
         "reg": None,
     },
     "10_architectures": {
-        "conv": [("conv_output(w, k, stride, padding)\n",
-                  "conv_output(h, k, stride, padding)  # wrong when h != w\n")],
+        "conv": [
+            (
+                "conv_output(w, k, stride, padding)\n",
+                "conv_output(h, k, stride, padding)  # wrong when h != w\n",
+            )
+        ],
         "stack": [("return 25 * c * c + c\n", "return 25 * c * c + c if c > 1 else 0\n")],
         "separable": None,
     },
     "11_transfer_learning": {
-        "head": [("    for layer in model.layers[:-1]:\n",
-                  "    for layer in model.layers[:-1] if num_classes < 8 else model.layers[1:-1]:\n")],
+        "head": [
+            (
+                "    for layer in model.layers[:-1]:\n",
+                "    for layer in model.layers[:-1] if num_classes < 8 else model.layers[1:-1]:\n",
+            )
+        ],
         "tune": None,
     },
 }
 VARIANTS = ("solution", "stub", "partial")
 # Slowest first, so that the two lanes finish together.
-ORDER = ["11_transfer_learning", "08_keras", "10_architectures", "09_regularisation",
-         "07_training_from_scratch", "02_convolution", "05_fully_connected_and_output",
-         "03_activations", "04_pooling", "06_backpropagation", "01_demo_backprop",
-         "00_demo_convolution"]
+ORDER = [
+    "11_transfer_learning",
+    "08_keras",
+    "10_architectures",
+    "09_regularisation",
+    "07_training_from_scratch",
+    "02_convolution",
+    "05_fully_connected_and_output",
+    "03_activations",
+    "04_pooling",
+    "06_backpropagation",
+    "01_demo_backprop",
+    "00_demo_convolution",
+]
 
 # Run by the nbgrader environment's Python in a course folder: nbgrader's generate_assignment
 # and autograde (through NbGraderAPI, which runs the same converters as `nbgrader
@@ -225,37 +283,62 @@ def nbgrader_python() -> Path:
             return python
         for stale in CACHE.glob("nbgrader-*"):  # other versions or lock files
             shutil.rmtree(stale, ignore_errors=True)
-        made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True,
-                              text=True)
+        made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
         if made.returncode:
             pytest.skip(f"cannot create a virtual environment for nbgrader: {made.stderr[-800:]}")
         install = subprocess.run(
-            [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-             f"nbgrader=={NBGRADER_VERSION}", "-c", str(LOCK)],
-            capture_output=True, text=True, timeout=1800)
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "-q",
+                f"nbgrader=={NBGRADER_VERSION}",
+                "-c",
+                str(LOCK),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         if install.returncode:
             shutil.rmtree(venv, ignore_errors=True)
-            pytest.skip(f"pip could not install nbgrader=={NBGRADER_VERSION} (with "
-                        f"requirements/lock.txt as constraints): "
-                        f"{(install.stderr or install.stdout)[-1500:]}")
+            pytest.skip(
+                f"pip could not install nbgrader=={NBGRADER_VERSION} (with "
+                f"requirements/lock.txt as constraints): "
+                f"{(install.stderr or install.stdout)[-1500:]}"
+            )
         _see_project(python)  # after nbgrader is installed, so pip did not see them
-        check = subprocess.run([str(python), "-c", "import nbgrader, cnncourse; "
-                                "print(nbgrader.__version__, cnncourse.__file__)"],
-                               capture_output=True, text=True)
+        check = subprocess.run(
+            [
+                str(python),
+                "-c",
+                "import nbgrader, cnncourse; print(nbgrader.__version__, cnncourse.__file__)",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if check.returncode or not check.stdout.startswith(NBGRADER_VERSION):
             shutil.rmtree(venv, ignore_errors=True)
-            pytest.fail(f"the nbgrader environment cannot import nbgrader and cnncourse: "
-                        f"{check.stdout} {check.stderr[-1500:]}")
-        marker.write_text(json.dumps({"nbgrader": NBGRADER_VERSION, "lock": _venv_key(),
-                                      "project": _project_site_dirs()}))
+            pytest.fail(
+                f"the nbgrader environment cannot import nbgrader and cnncourse: "
+                f"{check.stdout} {check.stderr[-1500:]}"
+            )
+        marker.write_text(
+            json.dumps({"nbgrader": NBGRADER_VERSION, "lock": _venv_key(), "project": _project_site_dirs()})
+        )
     return python
 
 
 def _see_project(python: Path) -> None:
     """A .pth file that puts this project's packages after the environment's own."""
-    site = subprocess.run([str(python), "-c", "import sysconfig; "
-                           "print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     lines = "".join(f"import site; site.addsitedir({p!r})\n" for p in _project_site_dirs())
     pth = Path(site) / "zz_cnncourse_project.pth"
     if not pth.exists() or pth.read_text() != lines:
@@ -305,14 +388,12 @@ def submission(name: str, variant: str) -> dict:
 
 
 def _run(command: list[str], cwd: Path, env: dict | None, what: str) -> dict:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=3600)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
     lines = done.stdout.strip().splitlines()
     if done.returncode or not lines:
         log = cwd / "nbgrader.log"
         detail = (log.read_text()[-3000:] + "\n") if log.exists() else ""
-        raise AssertionError(f"{what} failed (exit code {done.returncode}):\n{detail}"
-                             f"{done.stderr[-3000:]}")
+        raise AssertionError(f"{what} failed (exit code {done.returncode}):\n{detail}{done.stderr[-3000:]}")
     return json.loads(lines[-1])
 
 
@@ -325,16 +406,19 @@ def grade_with_nbgrader(python: Path, name: str, files: dict[str, Path], work: P
         target.mkdir(parents=True)
         shutil.copy(path, target / f"{name}.ipynb")
     env = nbgrader_env(python, work / "home" / name)
-    return _run([str(python), "-c", NBGRADER_DRIVER, *files], course, env,
-                f"nbgrader on {name}")
+    return _run([str(python), "-c", NBGRADER_DRIVER, *files], course, env, f"nbgrader on {name}")
 
 
 def grade_with_cnncourse(name: str, files: dict[str, Path], work: Path) -> dict:
     out = work / "cnncourse" / name
     out.mkdir(parents=True)
     subs = json.dumps({student: str(path) for student, path in files.items()})
-    return _run([sys.executable, "-c", CNNCOURSE_DRIVER, str(SOLUTIONS / f"{name}.ipynb"),
-                 str(out), subs], out, None, f"cnncourse on {name}")
+    return _run(
+        [sys.executable, "-c", CNNCOURSE_DRIVER, str(SOLUTIONS / f"{name}.ipynb"), str(out), subs],
+        out,
+        None,
+        f"cnncourse on {name}",
+    )
 
 
 def autograded_outputs(work: Path, name: str, student: str, grade_id: str) -> str:
@@ -346,8 +430,7 @@ def autograded_outputs(work: Path, name: str, student: str, grade_id: str) -> st
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
             shown = []
             for out in cell.get("outputs", []):
-                text = out.get("text") or out.get("data", {}).get("text/plain") or out.get(
-                    "ename", "")
+                text = out.get("text") or out.get("data", {}).get("text/plain") or out.get("ename", "")
                 text = "".join(text) if isinstance(text, list) else str(text)
                 shown.append(f"{out['output_type']}/{out.get('name', '')}: {text[:300]!r}")
             return "; ".join(shown) or "(no outputs)"
@@ -381,19 +464,20 @@ def test_nbgrader_and_cnncourse_give_every_test_cell_the_same_points(tmp_path):
         names = [n for n in names if n in only.split(",")]
     files: dict[str, dict[str, Path]] = {}
     for name in names:
-        files[name] = {v: save(submission(name, v), tmp_path / "subs" / v / f"{name}.ipynb")
-                       for v in VARIANTS}
+        files[name] = {
+            v: save(submission(name, v), tmp_path / "subs" / v / f"{name}.ipynb") for v in VARIANTS
+        }
     order = [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
     seconds: dict = {}
     with ThreadPoolExecutor(LANES) as pool:
         jobs = {}
         for name in order:
-            jobs[("nbgrader", name)] = pool.submit(_timed, seconds, ("nbgrader", name),
-                                                   grade_with_nbgrader, python, name,
-                                                   files[name], tmp_path)
-            jobs[("cnncourse", name)] = pool.submit(_timed, seconds, ("cnncourse", name),
-                                                    grade_with_cnncourse, name, files[name],
-                                                    tmp_path)
+            jobs[("nbgrader", name)] = pool.submit(
+                _timed, seconds, ("nbgrader", name), grade_with_nbgrader, python, name, files[name], tmp_path
+            )
+            jobs[("cnncourse", name)] = pool.submit(
+                _timed, seconds, ("cnncourse", name), grade_with_cnncourse, name, files[name], tmp_path
+            )
         results, failures = {}, []
         for key, job in jobs.items():
             try:
@@ -406,14 +490,18 @@ def test_nbgrader_and_cnncourse_give_every_test_cell_the_same_points(tmp_path):
         if ("nbgrader", name) not in results or ("cnncourse", name) not in results:
             continue
         nbg, cnn = results[("nbgrader", name)], results[("cnncourse", name)]
-        max_points = {t.metadata["nbgrader"]["grade_id"]: float(t.metadata["nbgrader"]["points"])
-                      for t in _test_cells(name)}
-        lines.append(f"\n{name} (nbgrader {seconds[('nbgrader', name)]:.0f} s, cnncourse "
-                     f"{seconds[('cnncourse', name)]:.0f} s)")
-        lines.append(f"  {'test cell':<28}{'max':>5}" + "".join(
-            f"  {v + ' nbgrader/cnncourse':>29}" for v in VARIANTS))
-        mismatches += [f"{name} {v}: not graded: {cnn[v]}" for v in VARIANTS
-                       if cnn[v]["status"] != "graded"]
+        max_points = {
+            t.metadata["nbgrader"]["grade_id"]: float(t.metadata["nbgrader"]["points"])
+            for t in _test_cells(name)
+        }
+        lines.append(
+            f"\n{name} (nbgrader {seconds[('nbgrader', name)]:.0f} s, cnncourse "
+            f"{seconds[('cnncourse', name)]:.0f} s)"
+        )
+        lines.append(
+            f"  {'test cell':<28}{'max':>5}" + "".join(f"  {v + ' nbgrader/cnncourse':>29}" for v in VARIANTS)
+        )
+        mismatches += [f"{name} {v}: not graded: {cnn[v]}" for v in VARIANTS if cnn[v]["status"] != "graded"]
         for gid, top in max_points.items():
             row = f"  {gid:<28}{top:>5g}"
             for variant in VARIANTS:
@@ -424,7 +512,8 @@ def test_nbgrader_and_cnncourse_give_every_test_cell_the_same_points(tmp_path):
                     mismatches.append(
                         f"{name} {variant} {gid}: nbgrader {_fmt(a)}, cnncourse {_fmt(b)} "
                         f"({cnn[variant]['tests'].get(gid, [0, ''])[1][:300]!r}); nbgrader's "
-                        f"outputs: {autograded_outputs(tmp_path, name, variant, gid)}")
+                        f"outputs: {autograded_outputs(tmp_path, name, variant, gid)}"
+                    )
                 elif variant == "partial" and 0 < b < top:
                     partial_cells += 1
                 if (variant, b) in (("solution", top), ("stub", 0)) or variant == "partial":
@@ -432,12 +521,14 @@ def test_nbgrader_and_cnncourse_give_every_test_cell_the_same_points(tmp_path):
                 mismatches.append(f"{name} {variant} {gid}: cnncourse gives {_fmt(b)} of {top:g}")
             lines.append(row)
     finished = time.monotonic()
-    lines.append(f"\nnbgrader environment ready in {ready - started:.0f} s; grading "
-                 f"{len(names)} notebooks x {len(VARIANTS)} submissions with both graders "
-                 f"({LANES} processes at a time) took {finished - ready:.0f} s: nbgrader "
-                 f"{sum(v for k, v in seconds.items() if k[0] == 'nbgrader'):.0f} s and "
-                 f"cnncourse {sum(v for k, v in seconds.items() if k[0] == 'cnncourse'):.0f} s "
-                 "in all.")
+    lines.append(
+        f"\nnbgrader environment ready in {ready - started:.0f} s; grading "
+        f"{len(names)} notebooks x {len(VARIANTS)} submissions with both graders "
+        f"({LANES} processes at a time) took {finished - ready:.0f} s: nbgrader "
+        f"{sum(v for k, v in seconds.items() if k[0] == 'nbgrader'):.0f} s and "
+        f"cnncourse {sum(v for k, v in seconds.items() if k[0] == 'cnncourse'):.0f} s "
+        "in all."
+    )
     print("\n".join(lines))
     assert not failures, "\n\n".join(failures)
     assert not mismatches, "\n".join(mismatches)

@@ -21,7 +21,8 @@ def test_committed_exercises_match_a_fresh_release(tmp_path):
     assert committed == sorted(p.name for p in fresh.glob("*.ipynb"))
     for name in committed:
         assert (EXERCISES / name).read_text() == (fresh / name).read_text(), (
-            f"exercises/{name} is stale: run `cnncourse release`")
+            f"exercises/{name} is stale: run `cnncourse release`"
+        )
     assert release_dir(SOLUTIONS, EXERCISES, check=True).changed == []
 
 
@@ -49,8 +50,7 @@ def test_release_refuses_an_invalid_source(tmp_path, capsys):
     nb = read_source(CONV_SOURCE)
     nb.cells[3].metadata["nbgrader"]["grade_id"] = "setup"
     nbformat.write(nb, tmp_path / "solutions" / "bad.ipynb")
-    code = main(["release", "--solutions", str(tmp_path / "solutions"),
-                 "--exercises", str(tmp_path / "ex")])
+    code = main(["release", "--solutions", str(tmp_path / "solutions"), "--exercises", str(tmp_path / "ex")])
     assert code == 2
     assert "grade_id 'setup' is already used" in capsys.readouterr().err
     assert not (tmp_path / "ex").exists()
@@ -84,15 +84,16 @@ def test_no_hidden_test_or_solution_code_in_exercises(source):
     assert hidden, "the demo notebooks must have hidden tests"
     for line in hidden:
         assert line not in text
-    assert "return (n + 2 * padding - k) // stride + 1" not in (
-        EXERCISES / CONV_SOURCE.name).read_text()
+    assert "return (n + 2 * padding - k) // stride + 1" not in (EXERCISES / CONV_SOURCE.name).read_text()
 
 
 def test_stub_keeps_code_around_the_solution_and_its_indentation():
-    source = ("def f(x):\n    y = 2\n    ### BEGIN SOLUTION: double it\n    return x * y\n"
-              "    ### END SOLUTION\n")
+    source = (
+        "def f(x):\n    y = 2\n    ### BEGIN SOLUTION: double it\n    return x * y\n    ### END SOLUTION\n"
+    )
     assert stub_solution(source) == (
-        'def f(x):\n    y = 2\n    # YOUR CODE HERE\n    raise NotImplementedError("double it")')
+        'def f(x):\n    y = 2\n    # YOUR CODE HERE\n    raise NotImplementedError("double it")'
+    )
     assert stub_solution("x = 42") == code_stub().rstrip()
     assert stub_solution("The answer", markdown=True) == "YOUR ANSWER HERE"
 
@@ -108,6 +109,7 @@ def test_test_cell_keeps_its_public_part_and_says_where_hidden_tests_run():
     nb = read_source(CONV_SOURCE)
     released = release_notebook(nb)
     cell = next(c for c in released.cells if grade_id(c) == "output-size-tests")
-    assert cell.source == ("checks.check_output_size(output_size)\n"
-                           "# Hidden tests run here when your notebook is graded.")
+    assert cell.source == (
+        "checks.check_output_size(output_size)\n# Hidden tests run here when your notebook is graded."
+    )
     assert "nbgrader" in cell.metadata and cell.metadata["nbgrader"]["points"] == 1

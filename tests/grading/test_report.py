@@ -27,72 +27,95 @@ from .grading_helpers import CONV, CONV_SOURCE, answered, save
 from .test_gradescope import spec_problems
 
 FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=3)
-IPYTHON_TRACEBACK = "\n".join([
-    "-" * 75,
-    "AssertionError                            Traceback (most recent call last)",
-    "Cell In[3], line 1",
-    "----> 1 checks.check_output_size(output_size)",
-    "    ...",
-    "AssertionError: output_size(5, 3, 1, 1): expected 5, got 3",
-])
-PARTS = ("\u2713 shape: 2 public checks passed\n"
-         "\u2717 stride 2: expected (2, 2), got (3, 3)\n"
-         "\u2717 padding 1: expected 5, got 3\n")
+IPYTHON_TRACEBACK = "\n".join(
+    [
+        "-" * 75,
+        "AssertionError                            Traceback (most recent call last)",
+        "Cell In[3], line 1",
+        "----> 1 checks.check_output_size(output_size)",
+        "    ...",
+        "AssertionError: output_size(5, 3, 1, 1): expected 5, got 3",
+    ]
+)
+PARTS = (
+    "\u2713 shape: 2 public checks passed\n"
+    "\u2717 stride 2: expected (2, 2), got (3, 3)\n"
+    "\u2717 padding 1: expected 5, got 3\n"
+)
 
 
-def _score(status="ok", value=None, hidden=False, ename="", evalue="", traceback="",
-           stdout=""):
+def _score(status="ok", value=None, hidden=False, ename="", evalue="", traceback="", stdout=""):
     step = Step("test", "t", [Segment("x", hidden)], points=2)
-    outcome = Outcome(status, ename=ename, evalue=evalue, traceback=traceback, value=value,
-                      hidden=hidden, stdout=stdout)
+    outcome = Outcome(
+        status, ename=ename, evalue=evalue, traceback=traceback, value=value, hidden=hidden, stdout=stdout
+    )
     return score_test(step, outcome, FAST)
 
 
 def _public_failure():
-    return _score("error", ename="AssertionError",
-                  evalue="output_size(5, 3, 1, 1): expected 5, got 3",
-                  traceback=IPYTHON_TRACEBACK)
+    return _score(
+        "error",
+        ename="AssertionError",
+        evalue="output_size(5, 3, 1, 1): expected 5, got 3",
+        traceback=IPYTHON_TRACEBACK,
+    )
 
 
 def _result(*tests, sandbox: str = "bubblewrap") -> SubmissionResult:
-    return SubmissionResult("ann", "subs/ann.ipynb", "src.ipynb", "graded",
-                            sum(t.points for t in tests), sum(t.max_points for t in tests),
-                            list(tests), ["a note"], 1.5, sandbox=sandbox)
+    return SubmissionResult(
+        "ann",
+        "subs/ann.ipynb",
+        "src.ipynb",
+        "graded",
+        sum(t.points for t in tests),
+        sum(t.max_points for t in tests),
+        list(tests),
+        ["a note"],
+        1.5,
+        sandbox=sandbox,
+    )
 
 
 def test_a_public_failure_keeps_the_message_and_the_traceback_apart():
     test = _public_failure()
     assert (test.status, test.points) == ("failed", 0)
     assert test.message == "AssertionError: output_size(5, 3, 1, 1): expected 5, got 3"
-    assert test.details == ("Traceback (most recent call last):\nCell In[3], line 1\n"
-                            "----> 1 checks.check_output_size(output_size)\n    ...")
+    assert test.details == (
+        "Traceback (most recent call last):\nCell In[3], line 1\n"
+        "----> 1 checks.check_output_size(output_size)\n    ..."
+    )
 
 
 def test_the_exception_notes_join_the_message_and_the_learners_frames_stay():
-    traceback = "\n".join([
-        "-" * 75,
-        "NotImplementedError                       Traceback (most recent call last)",
+    traceback = "\n".join(
+        [
+            "-" * 75,
+            "NotImplementedError                       Traceback (most recent call last)",
+            "Cell In[3], line 1",
+            "----> 1 checks.check_output_size(output_size)",
+            "    ...",
+            "Cell In[2], line 4, in output_size(n, k, stride, padding)",
+            '----> 4     raise NotImplementedError("fill me in")',
+            "NotImplementedError: fill me in",
+            "(raised by output_size(5, 3, 1, 0))",
+        ]
+    )
+    test = _score("error", ename="NotImplementedError", evalue="fill me in", traceback=traceback)
+    assert test.message == "NotImplementedError: fill me in\n(raised by output_size(5, 3, 1, 0))"
+    assert test.details.splitlines() == [
+        "Traceback (most recent call last):",
         "Cell In[3], line 1",
         "----> 1 checks.check_output_size(output_size)",
         "    ...",
         "Cell In[2], line 4, in output_size(n, k, stride, padding)",
-        "----> 4     raise NotImplementedError(\"fill me in\")",
-        "NotImplementedError: fill me in",
-        "(raised by output_size(5, 3, 1, 0))",
-    ])
-    test = _score("error", ename="NotImplementedError", evalue="fill me in",
-                  traceback=traceback)
-    assert test.message == "NotImplementedError: fill me in\n(raised by output_size(5, 3, 1, 0))"
-    assert test.details.splitlines() == [
-        "Traceback (most recent call last):", "Cell In[3], line 1",
-        "----> 1 checks.check_output_size(output_size)", "    ...",
-        "Cell In[2], line 4, in output_size(n, k, stride, padding)",
-        "----> 4     raise NotImplementedError(\"fill me in\")"]
+        '----> 4     raise NotImplementedError("fill me in")',
+    ]
 
 
 def test_a_hidden_failure_has_no_details_and_no_message_of_its_own():
-    test = _score("error", hidden=True, ename="AssertionError", evalue="secret 42",
-                  traceback="Cell In[9]\nsecret code")
+    test = _score(
+        "error", hidden=True, ename="AssertionError", evalue="secret 42", traceback="Cell In[9]\nsecret code"
+    )
     assert test.details == "" and "secret" not in test.message
     assert "hidden tests failed (AssertionError)" in test.message
 
@@ -101,15 +124,18 @@ def test_the_checks_lines_name_the_parts_that_failed():
     partial = _score(value="0.5", stdout=PARTS)
     assert partial.status == "partial"
     lines = partial.message.splitlines()
-    assert lines[1:] == ["\u2717 stride 2: expected (2, 2), got (3, 3)",
-                         "\u2717 padding 1: expected 5, got 3"]
+    assert lines[1:] == [
+        "\u2717 stride 2: expected (2, 2), got (3, 3)",
+        "\u2717 padding 1: expected 5, got 3",
+    ]
     assert "\u2713" not in partial.message  # passed parts are not listed
     none = _score(value="0", stdout=PARTS)
     assert none.status == "failed" and none.message.splitlines()[1:] == lines[1:]
-    raised = _score("error", ename="AssertionError", evalue="padding 1: expected 5, got 3",
-                    stdout=PARTS)
-    assert raised.message.splitlines() == ["AssertionError: padding 1: expected 5, got 3",
-                                           "\u2717 stride 2: expected (2, 2), got (3, 3)"]
+    raised = _score("error", ename="AssertionError", evalue="padding 1: expected 5, got 3", stdout=PARTS)
+    assert raised.message.splitlines() == [
+        "AssertionError: padding 1: expected 5, got 3",
+        "\u2717 stride 2: expected (2, 2), got (3, 3)",
+    ]
     assert _score(value="2", stdout=PARTS).message == "passed"
 
 
@@ -126,8 +152,7 @@ def test_text_summary_shows_the_message_then_the_traceback_indented():
     text = summary_text(_result(_public_failure()))
     assert text.splitlines()[:7] == [
         "ann: 0 / 2 points (graded)",
-        "sandbox: bubblewrap (the notebook ran isolated, with limits on memory, processes and "
-        "files)",
+        "sandbox: bubblewrap (the notebook ran isolated, with limits on memory, processes and files)",
         "note: a note",
         "FAIL t: 0 / 2",
         "    AssertionError: output_size(5, 3, 1, 1): expected 5, got 3",
@@ -153,9 +178,11 @@ def test_results_json_puts_the_message_first_and_the_traceback_after_a_rule():
     data = gradescope_json(_result(_public_failure(), sandbox="off"))
     assert spec_problems(data) == []
     output = data["tests"][0]["output"]
-    assert output == ("AssertionError: output_size(5, 3, 1, 1): expected 5, got 3\n\n"
-                      f"{TRACEBACK_RULE}\nTraceback (most recent call last):\nCell In[3], "
-                      "line 1\n----> 1 checks.check_output_size(output_size)\n    ...")
+    assert output == (
+        "AssertionError: output_size(5, 3, 1, 1): expected 5, got 3\n\n"
+        f"{TRACEBACK_RULE}\nTraceback (most recent call last):\nCell In[3], "
+        "line 1\n----> 1 checks.check_output_size(output_size)\n    ..."
+    )
     assert data["extra_data"]["sandbox"] == "off" and "sandbox: off" in data["output"]
     assert data["output_format"] == data["test_output_format"] == "text"
 
@@ -172,8 +199,9 @@ def test_the_gradebook_has_a_sandbox_column(tmp_path):
 
 @pytest.mark.slow
 def test_a_failed_public_check_reads_well_in_every_report(tmp_path):
-    sub = answered(output_size="def output_size(n, k, stride=1, padding=0):\n"
-                               "    return (n - k) // stride + 1")
+    sub = answered(
+        output_size="def output_size(n, k, stride=1, padding=0):\n    return (n - k) // stride + 1"
+    )
     result = grade_notebook(CONV_SOURCE, save(sub, tmp_path / CONV), "ann", FAST)
     test = result.tests[0]
     assert test.message == "AssertionError: output_size(5, 3, 1, 1): expected 5, got 3"
@@ -184,8 +212,13 @@ def test_a_failed_public_check_reads_well_in_every_report(tmp_path):
 
 
 def _cell(kind: str, gid: str, source: str, points: float = 0) -> nbformat.NotebookNode:
-    meta = {"grade_id": gid, "schema_version": 3, "solution": kind == "solution",
-            "grade": kind == "test", "locked": kind != "solution"}
+    meta = {
+        "grade_id": gid,
+        "schema_version": 3,
+        "solution": kind == "solution",
+        "grade": kind == "test",
+        "locked": kind != "solution",
+    }
     if kind == "test":
         meta["points"] = points
     extra = {"cnncourse": {"forbidden": []}} if kind == "solution" else {}
@@ -204,14 +237,17 @@ def test_a_multi_part_test_shows_the_parts_that_failed(tmp_path):
         "            right += 1\n"
         "        else:\n"
         "            print(f'\\u2717 {name}: expected {want}, got {got}')\n"
-        "    return right / len(cases)\n")
+        "    return right / len(cases)\n"
+    )
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         _cell("setup", "setup", "from cnncourse.grading import checks\n\n" + check),
-        _cell("solution", "square", "def square(n):\n    ### BEGIN SOLUTION\n"
-                                    "    return n * n\n    ### END SOLUTION"),
-        _cell("test", "square-tests", "checks.points(check_parts(square), out_of=3)",
-              points=3),
+        _cell(
+            "solution",
+            "square",
+            "def square(n):\n    ### BEGIN SOLUTION\n    return n * n\n    ### END SOLUTION",
+        ),
+        _cell("test", "square-tests", "checks.points(check_parts(square), out_of=3)", points=3),
     ]
     source = tmp_path / "parts.ipynb"
     nbformat.write(nb, source)
@@ -222,6 +258,8 @@ def test_a_multi_part_test_shows_the_parts_that_failed(tmp_path):
     result = grade_notebook(source, submission, "ann", FAST)
     (test,) = result.tests
     assert test.status == "partial" and test.points == pytest.approx(1)
-    assert test.message.splitlines()[1:] == ["\u2717 n=4: expected 16, got 8",
-                                             "\u2717 n=5: expected 25, got 10"]
+    assert test.message.splitlines()[1:] == [
+        "\u2717 n=4: expected 16, got 8",
+        "\u2717 n=5: expected 25, got 10",
+    ]
     assert "\u2717 n=5: expected 25, got 10" in feedback_html(result)

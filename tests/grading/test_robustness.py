@@ -29,8 +29,7 @@ from .grading_helpers import (
     with_cell,
 )
 
-LIMITS = Limits(cell_timeout=4, notebook_timeout=90, probe_timeout=3, max_restarts=2,
-                sandbox="on")
+LIMITS = Limits(cell_timeout=4, notebook_timeout=90, probe_timeout=3, max_restarts=2, sandbox="on")
 
 PARTIAL = dict(
     output_size="def output_size(n, k, stride=1, padding=0):\n    return (n - k) // stride + 1",
@@ -47,7 +46,8 @@ PARTIAL = dict(
         "        for j in range(ow):\n"
         "            win = xp[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]\n"
         "            out[:, i, j, :] = np.tensordot(win, w, axes=([1, 2, 3], [0, 1, 2])) + b\n"
-        "    return out"),
+        "    return out"
+    ),
     max_pool_forward=(
         "def max_pool_forward(x, pool_size=2, stride=None):\n"
         "    stride = stride or pool_size\n"
@@ -57,7 +57,8 @@ PARTIAL = dict(
         "        for j in range(ow):\n"
         "            win = x[:, i * stride:i * stride + pool_size, j * stride:j * stride + pool_size]\n"
         "            out[:, i, j, :] = win.max(axis=(1, 2))\n"
-        "    return out"),
+        "    return out"
+    ),
 )
 CHEAT = """
 import cnncourse.grading.checks as C
@@ -86,26 +87,39 @@ def max_pool_forward(x, pool_size=2, stride=None):
 # student -> (expected score, phrases the reasons must contain)
 EXPECTED = {
     "correct": (6, []),
-    "partial": (2.25, ["output_size(5, 3, 1, 1): expected 5, got 3",
-                       "partial credit: 2.25 of 3 points",
-                       "the public checks passed but the hidden tests failed (AssertionError)"]),
-    "raises": (3, ["Your cell 'conv2d-forward' raised ValueError: I give up",
-                   "NameError: name 'conv2d_forward' is not defined"]),
+    "partial": (
+        2.25,
+        [
+            "output_size(5, 3, 1, 1): expected 5, got 3",
+            "partial credit: 2.25 of 3 points",
+            "the public checks passed but the hidden tests failed (AssertionError)",
+        ],
+    ),
+    "raises": (
+        3,
+        [
+            "Your cell 'conv2d-forward' raised ValueError: I give up",
+            "NameError: name 'conv2d_forward' is not defined",
+        ],
+    ),
     "endless": (3, ["timed out after the per-cell limit of 4 s and was interrupted"]),
     "unstoppable": (4, ["did not stop when interrupted; the kernel was restarted"]),
-    "exits": (3, ["Your cell 'conv2d-forward' killed the kernel",
-                  "NameError: name 'conv2d_forward' is not defined"]),
+    "exits": (
+        3,
+        ["Your cell 'conv2d-forward' killed the kernel", "NameError: name 'conv2d_forward' is not defined"],
+    ),
     "segfault": (4, ["the kernel died while running this test"]),
     "deleted-tests": (6, ["the test cell 'output-size-tests' was deleted; the original was used"]),
-    "edited-tests": (0, ["the test cell 'output-size-tests' was edited; the original was used",
-                         "NotImplementedError"]),
+    "edited-tests": (
+        0,
+        ["the test cell 'output-size-tests' was edited; the original was used", "NotImplementedError"],
+    ),
     "cheater": (3, ["shape expected (1, 2, 2, 1), got (1,)"]),
     "chatty": (6, []),
     "empty": (0, ["empty.ipynb is empty (0 bytes)"]),
     "not-json": (0, ["not-json.ipynb is not JSON"]),
     "not-a-notebook": (0, ["is JSON but not a Jupyter notebook"]),
-    "renamed": (6, ["graded Copy of the demo.ipynb (the expected name is "
-                    "00_demo_convolution.ipynb)"]),
+    "renamed": (6, ["graded Copy of the demo.ipynb (the expected name is 00_demo_convolution.ipynb)"]),
     "reordered": (6, []),
     "escapes": (6, []),
     "exfiltrates": (4, ["FOUND []"]),
@@ -119,28 +133,48 @@ def _build(folder):
     save(correct, subs / "correct.ipynb")
     save(answered(**PARTIAL), subs / "partial.ipynb")
     save(answered(conv2d_forward="raise ValueError('I give up')"), subs / "raises.ipynb")
-    save(answered(conv2d_forward="def conv2d_forward(x, w, b, stride=1, padding=0):\n"
-                                 "    while True:\n        pass"), subs / "endless.ipynb")
-    save(answered(max_pool_forward=(
-        "import time\n\ndef max_pool_forward(x, pool_size=2, stride=None):\n"
-        "    while True:\n        try:\n            time.sleep(0.05)\n"
-        "        except KeyboardInterrupt:\n            pass")), subs / "unstoppable.ipynb")
+    save(
+        answered(
+            conv2d_forward="def conv2d_forward(x, w, b, stride=1, padding=0):\n    while True:\n        pass"
+        ),
+        subs / "endless.ipynb",
+    )
+    save(
+        answered(
+            max_pool_forward=(
+                "import time\n\ndef max_pool_forward(x, pool_size=2, stride=None):\n"
+                "    while True:\n        try:\n            time.sleep(0.05)\n"
+                "        except KeyboardInterrupt:\n            pass"
+            )
+        ),
+        subs / "unstoppable.ipynb",
+    )
     save(answered(conv2d_forward="import os\nos._exit(3)"), subs / "exits.ipynb")
-    save(answered(max_pool_forward="import ctypes\n\n"
-                                   "def max_pool_forward(x, pool_size=2, stride=None):\n"
-                                   "    return ctypes.string_at(0)"), subs / "segfault.ipynb")
+    save(
+        answered(
+            max_pool_forward="import ctypes\n\n"
+            "def max_pool_forward(x, pool_size=2, stride=None):\n"
+            "    return ctypes.string_at(0)"
+        ),
+        subs / "segfault.ipynb",
+    )
     no_tests = answered()
-    no_tests["cells"] = [c for c in no_tests["cells"]
-                         if not c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    no_tests["cells"] = [
+        c for c in no_tests["cells"] if not c.get("metadata", {}).get("nbgrader", {}).get("grade")
+    ]
     save(no_tests, subs / "deleted-tests.ipynb")
     edited = load(EXERCISES / CONV)
     for gid in ("output-size-tests", "conv2d-forward-tests", "max-pool-forward-tests"):
         edited = with_cell(edited, gid, "1.0")
     save(edited, subs / "edited-tests.ipynb")
     save(answered(conv2d_forward=CHEAT), subs / "cheater.ipynb")
-    save(answered(output_size="for _ in range(30):\n    print('x' * 1_000_000)\n\n"
-                              + answered()["cells"][index_of(correct, "output-size")]["source"]),
-         subs / "chatty.ipynb")
+    save(
+        answered(
+            output_size="for _ in range(30):\n    print('x' * 1_000_000)\n\n"
+            + answered()["cells"][index_of(correct, "output-size")]["source"]
+        ),
+        subs / "chatty.ipynb",
+    )
     (subs / "empty.ipynb").write_bytes(b"")
     (subs / "not-json.ipynb").write_text("print('hello')\n")
     (subs / "not-a-notebook.ipynb").write_text('{"hello": "world"}')
@@ -148,18 +182,23 @@ def _build(folder):
     reordered = answered()
     reordered["cells"] = reordered["cells"][::-1]
     save(reordered, subs / "reordered.ipynb")
-    escape = ("from pathlib import Path\nPath('../escaped.txt').write_text('out')\n"
-              "Path('../../escaped.txt').write_text('out')\n\n")
-    save(with_cell(correct, "output-size", escape + correct["cells"][
-        index_of(correct, "output-size")]["source"]), subs / "escapes.ipynb")
+    escape = (
+        "from pathlib import Path\nPath('../escaped.txt').write_text('out')\n"
+        "Path('../../escaped.txt').write_text('out')\n\n"
+    )
+    save(
+        with_cell(
+            correct, "output-size", escape + correct["cells"][index_of(correct, "output-size")]["source"]
+        ),
+        subs / "escapes.ipynb",
+    )
     save(answered(max_pool_forward=EXFILTRATE), subs / "exfiltrates.ipynb")
     save(load(EXERCISES / CONV), subs / "untouched.ipynb")
     return subs
 
 
 def _digests(folder):
-    return {p: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -170,8 +209,13 @@ def batch(tmp_path_factory, sandbox_ready):
     found = find_submissions([subs], CONV, [])
     out = root / "out"
     results = grade_batch(CONV_SOURCE, found, out, jobs=2, limits=LIMITS)
-    return {"root": root, "subs": subs, "out": out, "before": before,
-            "results": {r.student: r for r in results}}
+    return {
+        "root": root,
+        "subs": subs,
+        "out": out,
+        "before": before,
+        "results": {r.student: r for r in results},
+    }
 
 
 def _reasons(result) -> str:
@@ -187,8 +231,7 @@ def test_each_kind_gets_a_sensible_score_and_reason(batch, student):
     assert result.max_score == CONV_MAX
     for phrase in phrases:
         assert phrase in _reasons(result)
-    expected_status = "unreadable" if student in ("empty", "not-json", "not-a-notebook") \
-        else "graded"
+    expected_status = "unreadable" if student in ("empty", "not-json", "not-a-notebook") else "graded"
     assert result.status == expected_status
 
 
@@ -199,8 +242,12 @@ def test_every_submission_is_reported_once(batch):
         rows = list(csv.DictReader(f))
     assert sorted(r["student"] for r in rows) == sorted(EXPECTED)
     partial = next(r for r in rows if r["student"] == "partial")
-    assert (partial["output-size-tests"], partial["conv2d-forward-tests"],
-            partial["max-pool-forward-tests"], partial["score"]) == ("0", "2.25", "0", "2.25")
+    assert (
+        partial["output-size-tests"],
+        partial["conv2d-forward-tests"],
+        partial["max-pool-forward-tests"],
+        partial["score"],
+    ) == ("0", "2.25", "0", "2.25")
     for student in EXPECTED:
         assert (batch["out"] / "results" / f"{student}.json").is_file()
         assert (batch["out"] / "feedback" / f"{student}.html").is_file()
@@ -211,10 +258,15 @@ def test_gradescope_json_shape(batch):
     data = json.loads((batch["out"] / "results" / "partial.json").read_text())
     assert data["score"] == 2.25
     assert [t["name"] for t in data["tests"]] == [
-        "output-size-tests (includes hidden tests)", "conv2d-forward-tests (includes hidden "
-        "tests)", "max-pool-forward-tests (includes hidden tests)"]
+        "output-size-tests (includes hidden tests)",
+        "conv2d-forward-tests (includes hidden tests)",
+        "max-pool-forward-tests (includes hidden tests)",
+    ]
     assert [(t["score"], t["max_score"], t["status"]) for t in data["tests"]] == [
-        (0.0, 1.0, "failed"), (2.25, 3.0, "failed"), (0.0, 2.0, "failed")]
+        (0.0, 1.0, "failed"),
+        (2.25, 3.0, "failed"),
+        (0.0, 2.0, "failed"),
+    ]
     assert all(t["visibility"] == "visible" and t["output"] for t in data["tests"])
 
 

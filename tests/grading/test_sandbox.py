@@ -42,15 +42,22 @@ def value(session: KernelSession, code: str) -> str:
 
 def test_the_kernel_sees_its_copy_and_not_the_course(kernel):
     assert value(kernel, "import os; os.getcwd()") == "'/tmp/work/alice'"
-    assert value(kernel, "open('data.txt').read()") == "\"the learner's file\""
+    assert value(kernel, "open('data.txt').read()") == '"the learner\'s file"'
     assert value(kernel, f"os.path.exists({str(ROOT / 'solutions')!r})") == "False"
     assert value(kernel, f"os.path.exists({str(ROOT / 'cnncourse')!r})") == "True"
-    assert value(kernel, "os.path.exists('/root/.bashrc') or os.path.exists('/home')") \
-        == "False"
+    assert value(kernel, "os.path.exists('/root/.bashrc') or os.path.exists('/home')") == "False"
     names = eval(value(kernel, "sorted(os.environ)"))
     assert "CNNCOURSE_TEST_SECRET" not in names
-    set_by_ipykernel_and_bwrap = {"TERM", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "PAGER",
-                        "GIT_PAGER", "PYDEVD_USE_FRAME_EVAL", "PWD"}
+    set_by_ipykernel_and_bwrap = {
+        "TERM",
+        "FORCE_COLOR",
+        "CLICOLOR",
+        "CLICOLOR_FORCE",
+        "PAGER",
+        "GIT_PAGER",
+        "PYDEVD_USE_FRAME_EVAL",
+        "PWD",
+    }
     assert set(names) <= set(sandbox.sandbox_env(1)) | set_by_ipykernel_and_bwrap
 
 
@@ -66,9 +73,12 @@ def test_the_kernel_is_an_unprivileged_process_alone_without_network(kernel):
 
 
 def test_a_cells_leftover_processes_are_swept_and_the_kernel_survives(kernel):
-    value(kernel, "import subprocess, sys\n"
-                  "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-                  "p.pid")
+    value(
+        kernel,
+        "import subprocess, sys\n"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "p.pid",
+    )
     assert int(value(kernel, "len([p for p in os.listdir('/proc') if p.isdigit()])")) == 3
     kernel.sweep()
     assert value(kernel, "p.wait(timeout=5)") == str(-signal.SIGKILL)
@@ -77,23 +87,29 @@ def test_a_cells_leftover_processes_are_swept_and_the_kernel_survives(kernel):
 
 def test_limits_become_errors_the_grader_can_explain(kernel):
     err = kernel.execute("import numpy as np; np.ones(2**31 // 8 * 2)", 20)
-    assert sandbox.explain_error(err.ename, err.evalue, LIMITS) == \
-        "the memory limit of 1 GiB was reached"
+    assert sandbox.explain_error(err.ename, err.evalue, LIMITS) == "the memory limit of 1 GiB was reached"
     err = kernel.execute("open('/tmp/big', 'wb').write(b'x' * 40 * 2**20)", 20)
-    assert sandbox.explain_error(err.ename, err.evalue, LIMITS) == \
-        "the sandbox's 32 MiB of disk space ran out"
-    assert sandbox.death_reason(128 + signal.SIGXCPU, LIMITS) == \
-        "the CPU time limit of 1200 s was reached"
+    assert (
+        sandbox.explain_error(err.ename, err.evalue, LIMITS) == "the sandbox's 32 MiB of disk space ran out"
+    )
+    assert sandbox.death_reason(128 + signal.SIGXCPU, LIMITS) == "the CPU time limit of 1200 s was reached"
     assert sandbox.death_reason(128 + signal.SIGSEGV, LIMITS) == ""
 
 
 def test_the_command_line_has_every_limit_with_its_default():
     args = cli.build_parser().parse_args(["grade", "--source", "x.ipynb", "subs"])
     assert cli.sandbox_limits(args) == {
-        "sandbox": "on", "memory_mb": 4096, "cpu_seconds": 1200, "processes": 512,
-        "open_files": 1024, "file_size_mb": 512, "disk_mb": 1024}
-    args = cli.build_parser().parse_args(["grade", "--source", "x.ipynb", "subs", "--memory",
-                                          "2.5G", "--disk", "300M", "--sandbox", "auto"])
+        "sandbox": "on",
+        "memory_mb": 4096,
+        "cpu_seconds": 1200,
+        "processes": 512,
+        "open_files": 1024,
+        "file_size_mb": 512,
+        "disk_mb": 1024,
+    }
+    args = cli.build_parser().parse_args(
+        ["grade", "--source", "x.ipynb", "subs", "--memory", "2.5G", "--disk", "300M", "--sandbox", "auto"]
+    )
     assert (args.memory, args.disk, args.sandbox) == (2560, 300, "auto")
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["grade", "--source", "x", "s", "--memory", "lots"])

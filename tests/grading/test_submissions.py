@@ -12,8 +12,7 @@ IDS = ["setup", "output-size", "conv2d-forward"]
 
 
 def found(paths):
-    return [(s.student, s.path.name if s.path else None, s.notes)
-            for s in find_submissions(paths, CONV, IDS)]
+    return [(s.student, s.path.name if s.path else None, s.notes) for s in find_submissions(paths, CONV, IDS)]
 
 
 def test_flat_folder_one_student_per_notebook(tmp_path):
@@ -35,13 +34,13 @@ def test_student_folders(tmp_path):
     (tmp_path / "eve").mkdir()
     result = dict((s, (p, n)) for s, p, n in found([tmp_path]))
     assert result["ann"] == (CONV, [])
-    assert result["ben"] == ("Untitled.ipynb", [
-        f"graded Untitled.ipynb (the expected name is {CONV})"])
+    assert result["ben"] == ("Untitled.ipynb", [f"graded Untitled.ipynb (the expected name is {CONV})"])
     assert result["cid"][0] == "old.ipynb"
     assert "not graded: empty-notes.ipynb" in result["cid"][1][0]
-    assert result["dee"] == ("answers.json", [
-        f"graded answers.json, a notebook saved under another name (the expected name is "
-        f"{CONV})"])
+    assert result["dee"] == (
+        "answers.json",
+        [f"graded answers.json, a notebook saved under another name (the expected name is {CONV})"],
+    )
     assert result["eve"] == (None, ["no notebook found in eve/"])
 
 
@@ -49,14 +48,14 @@ def test_files_and_one_student_folder_given_directly(tmp_path):
     save(answered(), tmp_path / "fay" / CONV)
     save(answered(), tmp_path / "gus.ipynb")
     assert found([tmp_path / "fay" / CONV, tmp_path / "gus.ipynb", tmp_path / "fay"]) == [
-        ("fay", CONV, []), ("gus", "gus.ipynb", []),
-        ("fay-2", CONV, ["another submission is also named 'fay'; this one is reported as "
-                         "fay-2"])]
+        ("fay", CONV, []),
+        ("gus", "gus.ipynb", []),
+        ("fay-2", CONV, ["another submission is also named 'fay'; this one is reported as fay-2"]),
+    ]
 
 
 def test_a_missing_path_is_reported():
-    assert found(["/nonexistent/hal.ipynb"]) == [
-        ("hal", None, ["/nonexistent/hal.ipynb does not exist"])]
+    assert found(["/nonexistent/hal.ipynb"]) == [("hal", None, ["/nonexistent/hal.ipynb does not exist"])]
 
 
 def test_safe_name():

@@ -15,7 +15,7 @@ import pytest
 
 from cnncourse.grading import tripwire
 
-SOLUTION = '''
+SOLUTION = """
 def answer(x):
     return fakeref.reference(x) + 1
 
@@ -33,12 +33,12 @@ def calls_given(fn, x):
 
 
 top_level = fakeref.reference(1)  # the cell's own top-level code: a self-check
-'''
-OTHER = '''
+"""
+OTHER = """
 def other_answer(fn, x):
     return fn(x)
-'''
-TEST = '''
+"""
+TEST = """
 def reference_answer(x):
     return fakeref.reference(x) + 1
 
@@ -46,7 +46,7 @@ def reference_answer(x):
 direct = fakeref.reference(2)
 passed_on = other_answer(fakeref.reference, 3)
 checked = reference_answer(4)
-'''
+"""
 
 
 def _module():
@@ -97,13 +97,21 @@ def kernel(monkeypatch):
     real = tripwire._trusted_dirs
     monkeypatch.setattr(tripwire, "_trusted_dirs", lambda: (*real(), here))
     namespace = {"fakeref": module}
-    config = {"cells": {"answer-cell": {
-        "forbidden": ["fakeref.reference", "fakeref.Layer", "fakeref.configurable(fast)"],
-        "names": ["answer", "by_layer", "with_arg", "calls_given"],
-        "digests": [_digest(SOLUTION)]},
-        "other-cell": {"forbidden": ["fakeref.Layer"], "names": ["other_answer"],
-                       "digests": [_digest(OTHER)]}},
-        "source": [_digest(TEST)]}
+    config = {
+        "cells": {
+            "answer-cell": {
+                "forbidden": ["fakeref.reference", "fakeref.Layer", "fakeref.configurable(fast)"],
+                "names": ["answer", "by_layer", "with_arg", "calls_given"],
+                "digests": [_digest(SOLUTION)],
+            },
+            "other-cell": {
+                "forbidden": ["fakeref.Layer"],
+                "names": ["other_answer"],
+                "digests": [_digest(OTHER)],
+            },
+        },
+        "source": [_digest(TEST)],
+    }
     tripwire.report()
     tripwire.install(config)
     _cell(SOLUTION, "solution", namespace)
@@ -117,11 +125,15 @@ def _report() -> list[dict]:
 
 
 def test_a_call_from_the_answer_raises_and_is_reported(kernel):
-    with pytest.raises(tripwire.OwnWorkError, match=r"answer called fakeref\.reference; the "
-                                                    r"exercise is to write it yourself"):
+    with pytest.raises(
+        tripwire.OwnWorkError,
+        match=r"answer called fakeref\.reference; the "
+        r"exercise is to write it yourself",
+    ):
         kernel.ns["answer"](1)
-    assert _report() == [{"cell": "answer-cell", "who": "answer", "ref": "fakeref.reference",
-                          "how": "called"}]
+    assert _report() == [
+        {"cell": "answer-cell", "who": "answer", "ref": "fakeref.reference", "how": "called"}
+    ]
     assert _report() == []  # reported once
 
 
@@ -146,8 +158,9 @@ def test_passing_the_reference_into_the_answer_is_still_the_answer_calling_it(ke
 
 
 def test_re_exports_and_classes_are_wrapped(kernel):
-    assert getattr(kernel.reexport.reference, tripwire.MARK) is \
-        getattr(kernel.module.reference, tripwire.MARK)
+    assert getattr(kernel.reexport.reference, tripwire.MARK) is getattr(
+        kernel.module.reference, tripwire.MARK
+    )
     assert kernel.reexport.reference(1) == 10
     layer = kernel.module.Layer(3)
     assert isinstance(layer, kernel.module.Layer) and layer.forward(2) == 6
@@ -162,16 +175,18 @@ def test_an_argument_entry_forbids_only_that_argument(kernel):
         kernel.ns["with_arg"](5, fast=True)
 
 
-@pytest.mark.parametrize("alias", [
-    lambda m: m.reference,
-    lambda m: functools.partial(m.reference),
-    lambda m: getattr(m.reference, tripwire.MARK),
-])
+@pytest.mark.parametrize(
+    "alias",
+    [
+        lambda m: m.reference,
+        lambda m: functools.partial(m.reference),
+        lambda m: getattr(m.reference, tripwire.MARK),
+    ],
+)
 def test_an_exercise_name_that_is_the_reference_is_reported(kernel, alias):
     kernel.ns["answer"] = alias(kernel.module)
     tripwire.install(kernel.config, kernel.ns)
-    assert {"cell": "answer-cell", "who": "answer", "ref": "fakeref.reference",
-            "how": "is"} in _report()
+    assert {"cell": "answer-cell", "who": "answer", "ref": "fakeref.reference", "how": "is"} in _report()
 
 
 def test_reinstalling_after_a_reload_wraps_the_new_functions(kernel):

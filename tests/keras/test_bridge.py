@@ -20,8 +20,9 @@ def _relu_margin(net, x):
     """Smallest |pre-activation| of a ReLU layer: near 0, float32 rounding may flip the
     ReLU's derivative and the two gradients legitimately differ (a kink, not a bug)."""
     net.forward(x, training=True)
-    margins = [np.abs(layer.logits).min() for layer in net.layers
-               if getattr(layer, "activation", None) == "relu"]
+    margins = [
+        np.abs(layer.logits).min() for layer in net.layers if getattr(layer, "activation", None) == "relu"
+    ]
     return min(margins, default=np.inf)
 
 
@@ -76,17 +77,30 @@ def test_copy_weights_numpy_to_keras_after_numpy_training():
 
 def test_batch_norm_and_padding_convert():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((12, 12, 3)), keras.layers.ZeroPadding2D(1),
-        keras.layers.Conv2D(4, 3, use_bias=False), keras.layers.BatchNormalization(),
-        keras.layers.ReLU(), keras.layers.GlobalAveragePooling2D(), keras.layers.Dropout(0.5),
-        keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((12, 12, 3)),
+            keras.layers.ZeroPadding2D(1),
+            keras.layers.Conv2D(4, 3, use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
     bn = model.layers[2]
     bn.set_weights([np.full(4, 1.5), np.full(4, 0.1), np.full(4, 0.2), np.full(4, 2.0)])
     net = bridge.to_numpy(model)
     assert isinstance(net.layers[0], nn.Conv2D) and net.layers[0].padding == 1
     assert [type(layer).__name__ for layer in net.layers] == [
-        "Conv2D", "BatchNorm", "Activation", "GlobalAvgPool2D", "Dropout", "Dense"]
+        "Conv2D",
+        "BatchNorm",
+        "Activation",
+        "GlobalAvgPool2D",
+        "Dropout",
+        "Dense",
+    ]
     x = np.random.default_rng(5).normal(size=(4, 12, 12, 3)).astype(np.float32)
     assert bridge.compare_outputs(model, net, x) < 1e-5
 
@@ -94,14 +108,18 @@ def test_batch_norm_and_padding_convert():
 def test_copy_weights_shape_mismatch():
     keras.utils.set_random_seed(0)
     net = bridge.to_numpy(seed_cnn())
-    with pytest.raises(ValueError, match=r"conv1 has weights of shapes \[\(3, 3, 1, 32\), "
-                                         r"\(32,\)\], but c1 expects \[\(5, 5, 1, 6\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"conv1 has weights of shapes \[\(3, 3, 1, 32\), "
+        r"\(32,\)\], but c1 expects \[\(5, 5, 1, 6\)",
+    ):
         bridge.copy_weights(net, lenet5())
 
 
 def test_unsupported_layers_are_named():
-    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="c"),
-                              keras.layers.UpSampling2D(name="up")])
+    model = keras.Sequential(
+        [keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3, name="c"), keras.layers.UpSampling2D(name="up")]
+    )
     with pytest.raises(TypeError, match="'up' \\(UpSampling2D\\) has no NumPy equivalent"):
         bridge.to_numpy(model)
     with pytest.raises(TypeError, match=r"expected a keras\.Model; got str"):

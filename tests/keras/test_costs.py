@@ -11,20 +11,42 @@ from cnncourse.keras._tf import keras
 
 
 def test_published_sizes_and_depths():
-    rows = {r.name: r for r in C.architecture_costs(["LeNet-5", "AlexNet", "VGG16", "ResNet50",
-                                                     "MobileNetV2"])}
+    rows = {
+        r.name: r for r in C.architecture_costs(["LeNet-5", "AlexNet", "VGG16", "ResNet50", "MobileNetV2"])
+    }
     # parameter counts in the Keras Applications table and in our hand-checked builders
     assert {n: r.params for n, r in rows.items()} == {
-        "LeNet-5": 61706, "AlexNet": 62378344, "VGG16": 138357544, "ResNet50": 25636712,
-        "MobileNetV2": 3538984}
+        "LeNet-5": 61706,
+        "AlexNet": 62378344,
+        "VGG16": 138357544,
+        "ResNet50": 25636712,
+        "MobileNetV2": 3538984,
+    }
     # the depth in each network's name: 13 conv + 3 dense; 49 conv + 1 dense on the main path
     assert {n: r.depth for n, r in rows.items()} == {
-        "LeNet-5": 5, "AlexNet": 8, "VGG16": 16, "ResNet50": 50, "MobileNetV2": 53}
+        "LeNet-5": 5,
+        "AlexNet": 8,
+        "VGG16": 16,
+        "ResNet50": 50,
+        "MobileNetV2": 53,
+    }
     assert rows["AlexNet"].macs == 1135256096 and rows["AlexNet"].flops == 2 * 1135256096
     # VGG16 MACs: 13 convs at 224, 112, 56, 28, 14 pixels plus 25088*4096 + 4096*4096 + 4096*1000
-    convs = [(224, 3, 64), (224, 64, 64), (112, 64, 128), (112, 128, 128), (56, 128, 256),
-             (56, 256, 256), (56, 256, 256), (28, 256, 512), (28, 512, 512), (28, 512, 512),
-             (14, 512, 512), (14, 512, 512), (14, 512, 512)]
+    convs = [
+        (224, 3, 64),
+        (224, 64, 64),
+        (112, 64, 128),
+        (112, 128, 128),
+        (56, 128, 256),
+        (56, 256, 256),
+        (56, 256, 256),
+        (28, 256, 512),
+        (28, 512, 512),
+        (28, 512, 512),
+        (14, 512, 512),
+        (14, 512, 512),
+        (14, 512, 512),
+    ]
     vgg = sum(s * s * 9 * ci * co for s, ci, co in convs) + 25088 * 4096 + 4096 * 4096 + 4096000
     assert rows["VGG16"].macs == vgg == 15470264320
     assert rows["AlexNet"].input_shape == (227, 227, 3) and rows["AlexNet"].top1 == 62.5
@@ -56,11 +78,14 @@ def test_weight_depth_ignores_shortcuts_and_branches():
     assert C.weight_depth(M.seed_cnn()) == 5
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: C.architecture_costs(["ResNet18"]), ValueError, r"unknown architectures \['ResNet18'\]"),
-    (lambda: C.architecture_costs("VGG16"), TypeError, "names must be a list"),
-    (lambda: C.weight_depth("vgg"), TypeError, "expects a keras.Model; got str"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: C.architecture_costs(["ResNet18"]), ValueError, r"unknown architectures \['ResNet18'\]"),
+        (lambda: C.architecture_costs("VGG16"), TypeError, "names must be a list"),
+        (lambda: C.weight_depth("vgg"), TypeError, "expects a keras.Model; got str"),
+    ],
+)
 def test_bad_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -18,8 +18,9 @@ layers = keras.layers
 def region_model(activation=None):
     """8x8x1 -> 2 classes: class 0's score is 2 * (sum of rows 1-2, cols 5-6), class 1's
     is -1 * (sum of rows 5-6, cols 0-1); no bias."""
-    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Flatten(),
-                              layers.Dense(2, use_bias=False, activation=activation)])
+    model = keras.Sequential(
+        [keras.Input((8, 8, 1)), layers.Flatten(), layers.Dense(2, use_bias=False, activation=activation)]
+    )
     w = np.zeros((8, 8, 2), np.float32)
     w[1:3, 5:7, 0] = 2.0
     w[5:7, 0:2, 1] = -1.0
@@ -30,29 +31,37 @@ def region_model(activation=None):
 def identity_cam_model():
     """8x8x1 -> a 1x1 conv that copies the image (the Grad-CAM layer) -> GAP -> Dense with
     weights [1, -1]: class 0 scores the image's mean, class 1 minus it."""
-    model = keras.Sequential([keras.Input((8, 8, 1)),
-                              layers.Conv2D(1, 1, use_bias=False, name="copy"),
-                              layers.GlobalAveragePooling2D(),
-                              layers.Dense(2, use_bias=False, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(1, 1, use_bias=False, name="copy"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(2, use_bias=False, activation="softmax"),
+        ]
+    )
     model.set_weights([np.ones((1, 1, 1, 1), np.float32), np.array([[1.0, -1.0]], np.float32)])
     return model
 
 
 def bright_square_images():
     x = np.zeros((2, 8, 8, 1), np.float32)
-    x[0, 1:4, 4:7] = 1.0    # top right
-    x[1, 5:8, 0:2] = 0.5    # bottom left
+    x[0, 1:4, 4:7] = 1.0  # top right
+    x[1, 5:8, 0:2] = 0.5  # bottom left
     return x
 
 
 @pytest.fixture(scope="module")
 def tiny_conv():
     keras.utils.set_random_seed(0)
-    return keras.Sequential([keras.Input((6, 6, 2)),
-                             layers.Conv2D(3, 3, padding="same", activation="tanh", name="c1"),
-                             layers.Conv2D(4, 3, activation="tanh", name="c2"),
-                             layers.GlobalAveragePooling2D(),
-                             layers.Dense(3, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((6, 6, 2)),
+            layers.Conv2D(3, 3, padding="same", activation="tanh", name="c1"),
+            layers.Conv2D(4, 3, activation="tanh", name="c2"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- saliency
@@ -74,8 +83,8 @@ def test_saliency_of_a_linear_model_is_its_weights(activation):
 def test_saliency_explains_the_predicted_class_by_default():
     model, w = region_model()
     x = np.zeros((2, 8, 8, 1), np.float32)
-    x[0, 1, 5] = 1.0    # class 0 scores 2, class 1 scores 0 -> predicted 0
-    x[1, 5, 0] = -1.0   # class 0 scores 0, class 1 scores 1 -> predicted 1
+    x[0, 1, 5] = 1.0  # class 0 scores 2, class 1 scores 0 -> predicted 0
+    x[1, 5, 0] = -1.0  # class 0 scores 0, class 1 scores 1 -> predicted 1
     sal = interpret.saliency_map(model, x)
     np.testing.assert_allclose(sal[0], np.abs(w[..., 0]))
     np.testing.assert_allclose(sal[1], np.abs(w[..., 1]))
@@ -83,8 +92,7 @@ def test_saliency_explains_the_predicted_class_by_default():
 
 def test_saliency_matches_finite_differences(tiny_conv):
     x = np.random.default_rng(1).normal(size=(1, 6, 6, 2)).astype(np.float32)
-    logits_model = keras.Sequential([keras.Input((6, 6, 2)), *tiny_conv.layers[:-1],
-                                     layers.Dense(3)])
+    logits_model = keras.Sequential([keras.Input((6, 6, 2)), *tiny_conv.layers[:-1], layers.Dense(3)])
     logits_model.layers[-1].set_weights(tiny_conv.layers[-1].get_weights())
     c = 2
     eps = 1e-2
@@ -103,8 +111,9 @@ def test_numpy_twin_agrees_with_keras(tiny_conv):
     net = to_numpy(tiny_conv)
     x = np.random.default_rng(2).normal(size=(4, 6, 6, 2)).astype(np.float32)
     for c in (None, 1):
-        np.testing.assert_allclose(interpret.saliency_map(net, x, c),
-                                   interpret.saliency_map(tiny_conv, x, c), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(
+            interpret.saliency_map(net, x, c), interpret.saliency_map(tiny_conv, x, c), rtol=1e-4, atol=1e-6
+        )
 
 
 def test_numpy_saliency_of_a_linear_net():
@@ -131,9 +140,15 @@ def test_grad_cam_of_an_identity_map_is_the_normalised_image():
 
 
 def test_grad_cam_upsamples_a_coarse_map_to_the_input():
-    model = keras.Sequential([keras.Input((8, 8, 1)), layers.AveragePooling2D(4),
-                              layers.Conv2D(1, 1, use_bias=False, name="copy"),
-                              layers.GlobalAveragePooling2D(), layers.Dense(1, use_bias=False)])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.AveragePooling2D(4),
+            layers.Conv2D(1, 1, use_bias=False, name="copy"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(1, use_bias=False),
+        ]
+    )
     model.set_weights([np.ones((1, 1, 1, 1), np.float32), np.ones((1, 1), np.float32)])
     x = np.zeros((1, 8, 8, 1), np.float32)
     x[0, :4, 4:] = 1.0  # only the top-right 4x4 block of the 2x2 map is on
@@ -160,8 +175,7 @@ def test_grad_cam_works_on_a_functional_model():
     model = keras.Model(inp, out)
     model.set_weights(identity_cam_model().get_weights())
     x = bright_square_images()
-    np.testing.assert_allclose(interpret.grad_cam(model, x, class_index=0)[0], x[0, ..., 0],
-                               atol=1e-6)
+    np.testing.assert_allclose(interpret.grad_cam(model, x, class_index=0)[0], x[0, ..., 0], atol=1e-6)
 
 
 # --------------------------------------------------------------------------- logits
@@ -175,22 +189,25 @@ def _softmax_models():
     for kind in ("sequential", "functional", "einsum"):
         conv = layers.Conv2D(4, 3, activation="tanh", name="c1")
         if kind == "einsum":  # not a Dense: its logits come from a linear twin of the layer
-            last = layers.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c",
-                                      activation="softmax")
+            last = layers.EinsumDense("ab,bc->ac", output_shape=3, bias_axes="c", activation="softmax")
         else:
             last = layers.Dense(3, activation="softmax")
         if kind == "sequential":
-            model = keras.Sequential([keras.Input((6, 6, 2)), conv,
-                                      layers.GlobalAveragePooling2D(), last])
+            model = keras.Sequential([keras.Input((6, 6, 2)), conv, layers.GlobalAveragePooling2D(), last])
         else:
             inp = keras.Input((6, 6, 2))
             model = keras.Model(inp, last(layers.GlobalAveragePooling2D()(conv(inp))))
-        twin = keras.Sequential([keras.Input((6, 6, 2)),
-                                 *(type(layer).from_config(layer.get_config())
-                                   for layer in model.layers[:-1]
-                                   if not isinstance(layer, layers.InputLayer)),
-                                 type(last).from_config({**last.get_config(),
-                                                         "activation": "linear"})])
+        twin = keras.Sequential(
+            [
+                keras.Input((6, 6, 2)),
+                *(
+                    type(layer).from_config(layer.get_config())
+                    for layer in model.layers[:-1]
+                    if not isinstance(layer, layers.InputLayer)
+                ),
+                type(last).from_config({**last.get_config(), "activation": "linear"}),
+            ]
+        )
         twin.set_weights(model.get_weights())
         out[kind] = (model, twin)
     return out
@@ -214,10 +231,12 @@ def test_logits_without_touching_the_model(kind, monkeypatch):
     activation = last.activation
     x = np.random.default_rng(4).normal(size=(3, 6, 6, 2)).astype(np.float32)
     for c in (None, 2):
-        np.testing.assert_allclose(interpret.saliency_map(model, x, c),
-                                   interpret.saliency_map(twin, x, c), rtol=1e-6, atol=1e-7)
-        np.testing.assert_allclose(interpret.grad_cam(model, x, "c1", c),
-                                   interpret.grad_cam(twin, x, "c1", c), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(
+            interpret.saliency_map(model, x, c), interpret.saliency_map(twin, x, c), rtol=1e-6, atol=1e-7
+        )
+        np.testing.assert_allclose(
+            interpret.grad_cam(model, x, "c1", c), interpret.grad_cam(twin, x, "c1", c), rtol=1e-6, atol=1e-7
+        )
     assert last.activation is activation and last.get_config() == config
     for before, after in zip(weights, last.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)
@@ -230,11 +249,11 @@ def test_logits_without_touching_the_model(kind, monkeypatch):
 def test_occlusion_only_hurts_where_the_evidence_is():
     model, _ = region_model("softmax")
     x = np.zeros((8, 8, 1), np.float32)
-    x[1:3, 5:7] = 1.0   # class 0 logit 8, class 1 logit 0
+    x[1:3, 5:7] = 1.0  # class 0 logit 8, class 1 logit 0
     occ = interpret.occlusion_map(model, x, patch=2, stride=2, fill=0.0)
     assert occ.shape == (8, 8)
-    assert occ[1:3, 5:7].min() > 0.0          # hiding part of the square lowers p(class 0)
-    np.testing.assert_array_equal(occ[4:, :], 0.0)   # patches away from it change nothing
+    assert occ[1:3, 5:7].min() > 0.0  # hiding part of the square lowers p(class 0)
+    np.testing.assert_array_equal(occ[4:, :], 0.0)  # patches away from it change nothing
     np.testing.assert_array_equal(occ[:, :4], 0.0)
 
 
@@ -251,8 +270,13 @@ def test_pretrained_shapes_cnn_looks_at_the_shape():
     data = make_shapes(24, seed=11, masks=True)
     inside = data.masks > 0
     # the shape plus a one-pixel ring: its outline is part of the evidence
-    near = inside | np.roll(inside, 1, 1) | np.roll(inside, -1, 1) \
-        | np.roll(inside, 1, 2) | np.roll(inside, -1, 2)
+    near = (
+        inside
+        | np.roll(inside, 1, 1)
+        | np.roll(inside, -1, 1)
+        | np.roll(inside, 1, 2)
+        | np.roll(inside, -1, 2)
+    )
     sal = interpret.saliency_map(model, data.x)
     cam = interpret.grad_cam(model, data.x, "conv3")
     for heat in (sal, cam):

@@ -35,21 +35,36 @@ def _as_first_shipped(num_classes=6):
         convs.append(layers.Conv2D(f, 3, padding="same", activation="relu"))
         if i < 3:
             convs.append(layers.MaxPooling2D(2))
-    return keras.Sequential([keras.Input((32, 32, 3)), *convs, layers.GlobalAveragePooling2D(),
-                             layers.Dense(num_classes, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            *convs,
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
 
 
 def test_architecture_lives_in_models_and_predicts_as_shipped():
     assert pretrained.shapes_cnn is models.shapes_cnn
     model = pretrained.load_pretrained()
     assert [type(layer).__name__ for layer in model.layers] == [
-        "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Conv2D",
-        "GlobalAveragePooling2D", "Dense"]
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "GlobalAveragePooling2D",
+        "Dense",
+    ]
     reference = _as_first_shipped()
     reference.set_weights(model.get_weights())
     x = make_shapes(64, seed=5).x
-    np.testing.assert_array_equal(np.asarray(model(x, training=False)),
-                                  np.asarray(reference(x, training=False)))
+    np.testing.assert_array_equal(
+        np.asarray(model(x, training=False)), np.asarray(reference(x, training=False))
+    )
     with pytest.raises(ValueError, match="num_classes must be an int >= 2; got 1"):
         models.shapes_cnn(num_classes=1)
 
@@ -77,8 +92,9 @@ def test_new_head_and_freezing():
     assert [w.path.split("/")[-2] for w in model.trainable_weights] == ["new_predictions"] * 2
     # the body keeps the pretrained weights
     base = pretrained.load_pretrained()
-    np.testing.assert_array_equal(model.get_layer("conv1").get_weights()[0],
-                                  base.get_layer("conv1").get_weights()[0])
+    np.testing.assert_array_equal(
+        model.get_layer("conv1").get_weights()[0], base.get_layer("conv1").get_weights()[0]
+    )
     with pytest.raises(ValueError, match="num_classes must be an int >= 2 or None; got 1"):
         pretrained.load_pretrained(num_classes=1)
 
@@ -90,8 +106,7 @@ def test_missing_file_says_how_to_make_it(tmp_path):
 
 def _fine_tune(model, train, test, lr, seed):
     keras.utils.set_random_seed(seed)
-    model.compile(keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(train.x, train.y, epochs=30, batch_size=10, verbose=0)
     return model.evaluate(test.x, test.y, verbose=0)[1]
 
@@ -104,8 +119,7 @@ def test_fine_tuning_on_50_examples_beats_random_weights():
     keras.utils.set_random_seed(0)
     scratch = _fine_tune(pretrained.shapes_cnn(num_classes=5), train, test, 1e-3, 0)
     tuned = _fine_tune(pretrained.load_pretrained(num_classes=5, seed=0), train, test, 1e-3, 0)
-    frozen = _fine_tune(pretrained.load_pretrained(num_classes=5, freeze=True, seed=0), train,
-                        test, 1e-2, 0)
+    frozen = _fine_tune(pretrained.load_pretrained(num_classes=5, freeze=True, seed=0), train, test, 1e-2, 0)
     # chance is 0.2; measured 0.38 (all layers tuned), 0.47 (frozen body), 0.18 (scratch)
     assert tuned > scratch + 0.08, (tuned, scratch)
     assert frozen > scratch + 0.15, (frozen, scratch)
@@ -115,12 +129,15 @@ def test_imagenet_offline_message(monkeypatch):
     from keras.src.utils import file_utils
 
     def offline(*args, **kwargs):
-        raise Exception("URL fetch failure on https://storage.googleapis.com/x.h5: None -- "
-                        "[Errno -3] Temporary failure in name resolution")
+        raise Exception(
+            "URL fetch failure on https://storage.googleapis.com/x.h5: None -- "
+            "[Errno -3] Temporary failure in name resolution"
+        )
 
     monkeypatch.setattr(file_utils, "get_file", offline)
-    with pytest.raises(pretrained.PretrainedUnavailableError,
-                       match=r"ImageNet weights of MobileNetV2 .*load_pretrained\(\)"):
+    with pytest.raises(
+        pretrained.PretrainedUnavailableError, match=r"ImageNet weights of MobileNetV2 .*load_pretrained\(\)"
+    ):
         pretrained.imagenet_model("MobileNetV2", input_shape=(96, 96, 3), include_top=False)
     with pytest.raises(ValueError, match=r"unknown keras\.applications model 'LeNet'"):
         pretrained.imagenet_model("LeNet")
@@ -142,10 +159,8 @@ def test_imagenet_offline_through_the_real_download_path(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
     with pytest.raises(pretrained.PretrainedUnavailableError) as err:
-        pretrained.imagenet_model("MobileNetV2", input_shape=(96, 96, 3), alpha=0.35,
-                                  include_top=False)
+        pretrained.imagenet_model("MobileNetV2", input_shape=(96, 96, 3), alpha=0.35, include_top=False)
     message = str(err.value)
     assert "https://" in message and "network disabled in tests" in message
     assert str(default_cache_dir() / "models") in message
     assert "cnncourse.keras.load_pretrained()" in message
-

@@ -22,14 +22,19 @@ def _toy(n=96, seed=0):
     x = rng.random((n, 28, 28, 1)).astype(np.float32) * 0.2
     for i, c in enumerate(y):
         r, q = divmod(int(c), 2)
-        x[i, r * 14:(r + 1) * 14, q * 14:(q + 1) * 14] += 0.8
+        x[i, r * 14 : (r + 1) * 14, q * 14 : (q + 1) * 14] += 0.8
     return x, y
 
 
 def _small():
-    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, strides=2),
-                             keras.layers.GlobalAveragePooling2D(),
-                             keras.layers.Dense(4, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(4, 3, strides=2),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4, activation="softmax"),
+        ]
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +56,9 @@ def test_device_report_on_this_machine():
 
 
 def test_mixed_precision_support_rule():
-    r = T_MOD.DeviceReport("2", "3", "cpu", 2, 8.0, gpus=[
-        {"name": "A", "compute_capability": (8, 0), "memory_gb": 40.0}])
+    r = T_MOD.DeviceReport(
+        "2", "3", "cpu", 2, 8.0, gpus=[{"name": "A", "compute_capability": (8, 0), "memory_gb": 40.0}]
+    )
     assert r.mixed_precision_supported
     r.gpus.append({"name": "K80", "compute_capability": (3, 7), "memory_gb": None})
     assert not r.mixed_precision_supported  # every GPU must have tensor cores
@@ -81,8 +87,7 @@ def test_make_dataset_batches_and_shuffles_reproducibly():
     np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), y)
 
     def order(seed):
-        return [np.concatenate([b[1].numpy() for b in T_MOD.make_dataset(
-            x, y, 4, shuffle=True, seed=seed)])]
+        return [np.concatenate([b[1].numpy() for b in T_MOD.make_dataset(x, y, 4, shuffle=True, seed=seed)])]
 
     first = order(1)[0]
     assert sorted(first) == list(range(10)) and list(first) != list(range(10))
@@ -103,8 +108,9 @@ def test_make_dataset_errors():
 
 
 def test_augmentation_changes_training_batches_only():
-    aug = T_MOD.augmentation(flip="horizontal", rotation=0.1, zoom=0.1, translation=0.1,
-                             contrast=0.2, noise=0.05, seed=3)
+    aug = T_MOD.augmentation(
+        flip="horizontal", rotation=0.1, zoom=0.1, translation=0.1, contrast=0.2, noise=0.05, seed=3
+    )
     assert len(aug.layers) == 6
     x, y = _toy(8)
     out = np.asarray(aug(x, training=True))
@@ -122,8 +128,9 @@ def test_augmentation_changes_training_batches_only():
 @pytest.mark.slow
 def test_seeding_makes_training_reproducible():
     x, y = _toy()
-    runs = [T_MOD.train(_small, (x, y), epochs=2, batch_size=16, seed=5, mixed_precision=False)
-            for _ in range(2)]
+    runs = [
+        T_MOD.train(_small, (x, y), epochs=2, batch_size=16, seed=5, mixed_precision=False) for _ in range(2)
+    ]
     for a, b in zip(runs[0].model.get_weights(), runs[1].model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     other = T_MOD.train(_small, (x, y), epochs=2, batch_size=16, seed=6, mixed_precision=False)
@@ -141,10 +148,19 @@ def test_train_learns_with_callbacks_and_default_strategy():
     if len(tf.config.list_physical_devices("GPU")) < 2:
         assert strategy.num_replicas_in_sync == 1
         assert type(strategy).__name__ == "_DefaultDistributionStrategy"
-    history = T_MOD.train(_small, (x, y), (xv, yv), epochs=40, batch_size=16,
-                          learning_rate=0.02, monitor=lambda step, logs: updates.append(
-                              (step, logs)), target_accuracy=0.95, early_stopping=10,
-                          strategy=strategy, verbose=0)
+    history = T_MOD.train(
+        _small,
+        (x, y),
+        (xv, yv),
+        epochs=40,
+        batch_size=16,
+        learning_rate=0.02,
+        monitor=lambda step, logs: updates.append((step, logs)),
+        target_accuracy=0.95,
+        early_stopping=10,
+        strategy=strategy,
+        verbose=0,
+    )
     stop = history.stop_at
     assert stop.reached and stop.seconds > 0
     epochs_run = len(history.history["loss"])
@@ -186,13 +202,25 @@ def test_live_curves_drives_a_monitor_with_callback_methods():
     x, y = _toy(32)
     model = _small()
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, batch_size=16, epochs=2, validation_data=(x, y),
-              callbacks=[T_MOD.LiveCurves(monitor)], verbose=0)
-    batch_keys, epoch_keys = ["accuracy", "loss"], ["accuracy", "loss", "val_accuracy",
-                                                    "val_loss"]
-    assert monitor.calls == ["begin", ("batch", 0, batch_keys), ("batch", 1, batch_keys),
-                             ("epoch", 0, epoch_keys), ("batch", 0, batch_keys),
-                             ("batch", 1, batch_keys), ("epoch", 1, epoch_keys)]
+    model.fit(
+        x,
+        y,
+        batch_size=16,
+        epochs=2,
+        validation_data=(x, y),
+        callbacks=[T_MOD.LiveCurves(monitor)],
+        verbose=0,
+    )
+    batch_keys, epoch_keys = ["accuracy", "loss"], ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert monitor.calls == [
+        "begin",
+        ("batch", 0, batch_keys),
+        ("batch", 1, batch_keys),
+        ("epoch", 0, epoch_keys),
+        ("batch", 0, batch_keys),
+        ("batch", 1, batch_keys),
+        ("epoch", 1, epoch_keys),
+    ]
     with pytest.raises(ValueError, match='every must be "epoch" or "batch"; got \'step\''):
         T_MOD.LiveCurves(monitor, every="step")
     with pytest.raises(TypeError, match="monitor must have callback methods"):
@@ -204,8 +232,9 @@ def test_train_restores_the_global_policy_and_tells_a_training_monitor_the_plan(
 
     x, y = _toy(32)
     monitor = TrainingMonitor()
-    history = T_MOD.train(_small, (x, y), (x, y), epochs=2, batch_size=16,
-                          mixed_precision=True, monitor=monitor)
+    history = T_MOD.train(
+        _small, (x, y), (x, y), epochs=2, batch_size=16, mixed_precision=True, monitor=monitor
+    )
     assert history.model.dtype_policy.name == "mixed_float16"
     assert keras.mixed_precision.global_policy().name == "float32"  # later models: float32
     assert _small().dtype_policy.name == "float32"
@@ -217,9 +246,16 @@ def test_train_restores_the_global_policy_and_tells_a_training_monitor_the_plan(
 def test_early_stopping_restores_best_weights():
     x, y = _toy(64)
     # a huge learning rate makes val_loss get worse: training stops after patience
-    history = T_MOD.train(_small, (x, y), (x, y), epochs=30, batch_size=16,
-                          optimizer=keras.optimizers.SGD(5.0), early_stopping=2,
-                          mixed_precision=False)
+    history = T_MOD.train(
+        _small,
+        (x, y),
+        (x, y),
+        epochs=30,
+        batch_size=16,
+        optimizer=keras.optimizers.SGD(5.0),
+        early_stopping=2,
+        mixed_precision=False,
+    )
     losses = history.history["val_loss"]
     assert len(losses) < 30
     best = int(np.nanargmin(losses))
@@ -267,8 +303,7 @@ print(json.dumps({"kind": type(strategy).__name__, "replicas": strategy.num_repl
 def test_quiet_import_determinism_and_mirrored_strategy_in_a_fresh_process():
     """Two logical CPUs stand in for two GPUs: MirroredStrategy with 2 replicas trains,
     op determinism switches on, and importing TensorFlow prints nothing to stderr."""
-    out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["kind"] == "MirroredStrategy" and result["replicas"] == 2

@@ -82,16 +82,22 @@ def test_dense_mismatch_suggests_flatten():
 def test_dense_wrong_ndim():
     with pytest.raises(ValueError, match=r"x must be a 2-D array \(N, D_in\); got shape \(5,\) \(1-D\)$"):
         F.dense_forward(np.zeros(5), np.zeros((5, 3)))
-    with pytest.raises(ValueError, match=r"x must be a 2-D array \(N, D_in\); got shape \(2, 4, 4, 1\) "
-                                         r"\(4-D\); flatten images first"):
+    with pytest.raises(
+        ValueError,
+        match=r"x must be a 2-D array \(N, D_in\); got shape \(2, 4, 4, 1\) "
+        r"\(4-D\); flatten images first",
+    ):
         F.dense_forward(np.zeros((2, 4, 4, 1)), np.zeros((16, 3)))
     with pytest.raises(ValueError, match=r"w must be a 2-D array \(D_in, D_out\); got shape \(5,\)"):
         F.dense_forward(np.zeros((2, 5)), np.zeros(5))
 
 
 def test_dense_feature_mismatch_names_both_shapes():
-    with pytest.raises(ValueError, match=r"feature mismatch: x has 5 features \(shape \(2, 5\)\) but w "
-                                         r"expects D_in=4 \(shape \(4, 3\), layout \(D_in, D_out\)\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"feature mismatch: x has 5 features \(shape \(2, 5\)\) but w "
+        r"expects D_in=4 \(shape \(4, 3\), layout \(D_in, D_out\)\)",
+    ):
         F.dense_forward(np.zeros((2, 5)), np.zeros((4, 3)))
 
 

@@ -61,7 +61,12 @@ def test_pool_cache_fields(mode):
     assert isinstance(cache, F.PoolCache)
     assert cache._fields == ("x_shape", "dtype", "pool_size", "stride", "mode", "argmax")
     assert (cache.x_shape, cache.dtype, cache.pool_size, cache.stride, cache.mode) == (
-        (2, 4, 6, 3), np.float32, (2, 2), (2, 2), mode)
+        (2, 4, 6, 3),
+        np.float32,
+        (2, 2),
+        (2, 2),
+        mode,
+    )
     if mode == "max":
         assert cache.argmax.shape == (2, 2, 3, 3) and cache.argmax.dtype.kind == "i"
     else:
@@ -99,8 +104,7 @@ def test_dense_cache_fields_and_unpacking():
         (F.global_avg_pool_forward, F.GlobalAvgPoolCache, ("x_shape",)),
         (lambda x: F.dropout_forward(x, 0.5, rng=0), F.DropoutCache, ("mask",)),
     ],
-    ids=["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "flatten", "global_avg_pool",
-         "dropout"],
+    ids=["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "flatten", "global_avg_pool", "dropout"],
 )
 def test_small_caches_are_named(forward, cache_type, fields):
     x = rand(2, 3, 4, 5)
@@ -153,8 +157,21 @@ def test_a_cache_built_from_its_fields_drives_the_backward_pass():
 # --------------------------------------------------------------------------- the Layer protocol
 
 
-LAYER_CLASSES = [L.Conv2D, L.Dense, L.MaxPool2D, L.AvgPool2D, L.SumPool2D, L.GlobalAvgPool2D,
-                 L.Flatten, L.Activation, L.ReLU, L.LeakyReLU, L.Softmax, L.Dropout, L.BatchNorm]
+LAYER_CLASSES = [
+    L.Conv2D,
+    L.Dense,
+    L.MaxPool2D,
+    L.AvgPool2D,
+    L.SumPool2D,
+    L.GlobalAvgPool2D,
+    L.Flatten,
+    L.Activation,
+    L.ReLU,
+    L.LeakyReLU,
+    L.Softmax,
+    L.Dropout,
+    L.BatchNorm,
+]
 
 
 def test_layer_declares_the_fused_softmax_protocol():
@@ -183,8 +200,9 @@ def test_layers_without_an_activation_leave_logits_unset():
 
 
 def test_logits_are_the_input_of_the_activation():
-    model = nn.Sequential([nn.Flatten(), nn.Dense(3, activation="softmax")],
-                          input_shape=(2, 2, 1), seed=0, dtype=np.float64)
+    model = nn.Sequential(
+        [nn.Flatten(), nn.Dense(3, activation="softmax")], input_shape=(2, 2, 1), seed=0, dtype=np.float64
+    )
     x = rand(4, 2, 2, 1)
     probs = model.forward(x)
     dense = model.layers[-1]
@@ -195,10 +213,12 @@ def test_logits_are_the_input_of_the_activation():
 def test_a_separate_softmax_layer_is_fused_too():
     """Dense + Softmax() trains exactly like Dense(activation="softmax")."""
     x, y = rand(5, 3, 3, 1), np.array([0, 1, 2, 1, 0])
-    inline = nn.Sequential([nn.Flatten(), nn.Dense(3, activation="softmax")],
-                           input_shape=(3, 3, 1), seed=2, dtype=np.float64)
-    separate = nn.Sequential([nn.Flatten(), nn.Dense(3), nn.Softmax()],
-                             input_shape=(3, 3, 1), seed=2, dtype=np.float64)
+    inline = nn.Sequential(
+        [nn.Flatten(), nn.Dense(3, activation="softmax")], input_shape=(3, 3, 1), seed=2, dtype=np.float64
+    )
+    separate = nn.Sequential(
+        [nn.Flatten(), nn.Dense(3), nn.Softmax()], input_shape=(3, 3, 1), seed=2, dtype=np.float64
+    )
     assert inline._ends_in_softmax() and separate._ends_in_softmax()
     loss_a, _ = inline.loss(x, y)
     loss_b, _ = separate.loss(x, y)
@@ -207,8 +227,9 @@ def test_a_separate_softmax_layer_is_fused_too():
 
 
 def test_backward_flag_is_ignored_by_layers_without_an_activation():
-    model = nn.Sequential([nn.Conv2D(2, 2), nn.MaxPool2D(2), nn.Flatten()],
-                          input_shape=(5, 5, 1), seed=0, dtype=np.float64)
+    model = nn.Sequential(
+        [nn.Conv2D(2, 2), nn.MaxPool2D(2), nn.Flatten()], input_shape=(5, 5, 1), seed=0, dtype=np.float64
+    )
     x = rand(3, 5, 5, 1)
     out = model.forward(x, training=True)
     dout = rand(*out.shape, seed=1)
@@ -222,8 +243,11 @@ def test_backward_flag_is_ignored_by_layers_without_an_activation():
 
 def test_activation_classes():
     relu, leaky, softmax = nn.ReLU(), nn.LeakyReLU(), nn.Softmax(name="probs")
-    for layer, cls, act in [(relu, nn.ReLU, "relu"), (leaky, nn.LeakyReLU, "leaky_relu"),
-                            (softmax, nn.Softmax, "softmax")]:
+    for layer, cls, act in [
+        (relu, nn.ReLU, "relu"),
+        (leaky, nn.LeakyReLU, "leaky_relu"),
+        (softmax, nn.Softmax, "softmax"),
+    ]:
         assert isinstance(layer, cls) and isinstance(layer, nn.Activation)
         assert layer.activation == act  # what cnncourse.keras.bridge reads
     assert (relu.name, leaky.name, softmax.name) == ("relu", "leaky_relu", "probs")
@@ -243,8 +267,9 @@ def test_activation_classes_compute_their_functions():
 
 
 def test_activation_classes_in_a_model_summary():
-    model = nn.Sequential([nn.Flatten(), nn.Dense(4), nn.ReLU(), nn.Dense(2), nn.Softmax()],
-                          input_shape=(2, 2, 1))
+    model = nn.Sequential(
+        [nn.Flatten(), nn.Dense(4), nn.ReLU(), nn.Dense(2), nn.Softmax()], input_shape=(2, 2, 1)
+    )
     text = model.summary(print_fn=None)
     assert "relu (ReLU)" in text and "softmax (Softmax)" in text
 

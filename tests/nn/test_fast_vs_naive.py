@@ -19,8 +19,12 @@ CONV_CASES = [
     ((1, 7, 7, 17), (2, 2, 17, 3), 1, 1),
 ]
 
-POOL_CASES = [((2, 6, 6, 3), 2, None), ((2, 7, 7, 2), 3, 2), ((1, 6, 5, 3), 2, 1),
-              ((2, 6, 8, 1), (2, 3), (1, 2))]
+POOL_CASES = [
+    ((2, 6, 6, 3), 2, None),
+    ((2, 7, 7, 2), 3, 2),
+    ((1, 6, 5, 3), 2, 1),
+    ((2, 6, 8, 1), (2, 3), (1, 2)),
+]
 
 
 @pytest.mark.parametrize(("x_shape", "w_shape", "stride", "padding"), CONV_CASES)
@@ -33,8 +37,9 @@ def test_conv2d_matches_loops(x_shape, w_shape, stride, padding):
     assert fast.shape == slow.shape
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
     dout = rng.standard_normal(fast.shape)
-    for g_fast, g_slow in zip(F.conv2d_backward(dout, fast_cache),
-                              N.conv2d_backward(dout, slow_cache), strict=True):
+    for g_fast, g_slow in zip(
+        F.conv2d_backward(dout, fast_cache), N.conv2d_backward(dout, slow_cache), strict=True
+    ):
         assert g_fast.shape == g_slow.shape
         np.testing.assert_allclose(g_fast, g_slow, rtol=0, atol=1e-10)
 
@@ -48,8 +53,9 @@ def test_pooling_matches_loops(mode, x_shape, pool_size, stride):
     slow, slow_cache = N.pool_forward(x, pool_size, stride, mode)
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
     dout = rng.standard_normal(fast.shape)
-    np.testing.assert_allclose(F.pool_backward(dout, fast_cache),
-                               N.pool_backward(dout, slow_cache), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        F.pool_backward(dout, fast_cache), N.pool_backward(dout, slow_cache), rtol=0, atol=1e-10
+    )
 
 
 def test_float32_in_float32_out():

@@ -51,22 +51,25 @@ def test_rel_error_hand_worked():
 )
 def test_conv2d(x_shape, w_shape, stride, padding):
     inputs = {"x": rand(*x_shape), "w": rand(*w_shape, seed=1), "b": rand(w_shape[-1], seed=2)}
-    errors = check_gradients(lambda x, w, b: F.conv2d_forward(x, w, b, stride, padding),
-                             F.conv2d_backward, inputs)
+    errors = check_gradients(
+        lambda x, w, b: F.conv2d_forward(x, w, b, stride, padding), F.conv2d_backward, inputs
+    )
     assert_grads_ok(errors)
 
 
 @pytest.mark.parametrize("mode", ["max", "avg", "sum"])
 @pytest.mark.parametrize(("pool_size", "stride"), [(2, None), (3, 1), (3, 2), ((2, 3), (1, 2))])
 def test_pooling_including_overlapping_windows(mode, pool_size, stride):
-    errors = check_gradients(lambda x: F.pool_forward(x, pool_size, stride, mode),
-                             F.pool_backward, {"x": rand(2, 7, 7, 3)})
+    errors = check_gradients(
+        lambda x: F.pool_forward(x, pool_size, stride, mode), F.pool_backward, {"x": rand(2, 7, 7, 3)}
+    )
     assert_grads_ok(errors)
 
 
 def test_global_average_pooling():
-    assert_grads_ok(check_gradients(F.global_avg_pool_forward, F.global_avg_pool_backward,
-                                    {"x": rand(2, 4, 5, 3)}))
+    assert_grads_ok(
+        check_gradients(F.global_avg_pool_forward, F.global_avg_pool_backward, {"x": rand(2, 4, 5, 3)})
+    )
 
 
 @pytest.mark.parametrize(
@@ -112,8 +115,7 @@ def test_batchnorm(training, shape):
     # dx sums to zero over each channel, so a few true entries are ~1e-5; float64
     # differences resolve those only to ~1e-6 relative. The reference is taken in
     # extended precision with a smaller step; the backward under test stays float64.
-    errors = check_gradients(forward, F.batchnorm_backward, inputs, h=1e-6,
-                             reference_dtype=np.longdouble)
+    errors = check_gradients(forward, F.batchnorm_backward, inputs, h=1e-6, reference_dtype=np.longdouble)
     assert_grads_ok(errors)
 
 
@@ -140,10 +142,18 @@ def test_whole_network_parameter_gradients():
     from cnncourse import nn
 
     model = nn.Sequential(
-        [nn.Conv2D(3, 3, strides=2, padding="same", activation="relu"), nn.BatchNorm(),
-         nn.MaxPool2D(2, strides=1), nn.Flatten(), nn.Dense(5, activation="tanh"),
-         nn.Dense(4, activation="softmax", kernel_regularizer=nn.L2(0.01))],
-        input_shape=(6, 6, 2), seed=3, dtype=np.float64)
+        [
+            nn.Conv2D(3, 3, strides=2, padding="same", activation="relu"),
+            nn.BatchNorm(),
+            nn.MaxPool2D(2, strides=1),
+            nn.Flatten(),
+            nn.Dense(5, activation="tanh"),
+            nn.Dense(4, activation="softmax", kernel_regularizer=nn.L2(0.01)),
+        ],
+        input_shape=(6, 6, 2),
+        seed=3,
+        dtype=np.float64,
+    )
     x = rand(5, 6, 6, 2, seed=4)
     y = np.array([0, 1, 2, 3, 1])
     model.loss(x, y)

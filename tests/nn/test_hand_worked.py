@@ -73,8 +73,9 @@ def test_same_padding_blur_keeps_size_and_mean_inside():
 def test_output_size(size, kernel, stride, padding, expected):
     shape = F.conv_output_shape((1, size, size, 3), (kernel, kernel, 3, 8), stride, padding)
     assert shape == (1, expected, expected, 8)
-    out, _ = F.conv2d_forward(np.zeros((1, size, size, 3)), np.zeros((kernel, kernel, 3, 8)),
-                              stride=stride, padding=padding)
+    out, _ = F.conv2d_forward(
+        np.zeros((1, size, size, 3)), np.zeros((kernel, kernel, 3, 8)), stride=stride, padding=padding
+    )
     assert out.shape == shape
 
 
@@ -119,8 +120,9 @@ def test_accuracy_is_argmax_agreement():
 
 
 def test_dense_hand_worked():
-    out, _ = F.dense_forward(np.array([[1.0, 2.0]]), np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]]),
-                             np.array([0.5, 0.0, -1.0]))
+    out, _ = F.dense_forward(
+        np.array([[1.0, 2.0]]), np.array([[1.0, 0.0, 2.0], [0.0, 1.0, 1.0]]), np.array([0.5, 0.0, -1.0])
+    )
     assert out.tolist() == [[1.5, 2.0, 3.0]]
 
 
@@ -144,13 +146,13 @@ def test_dropout_scales_kept_values_and_is_seeded():
 def test_batchnorm_normalises_and_tracks_running_statistics():
     x = np.array([[1.0, 10.0], [3.0, 30.0]])  # means (2, 20), variances (1, 100)
     mean, var = np.zeros(2), np.ones(2)
-    out, _ = F.batchnorm_forward(x, np.ones(2), np.zeros(2), mean, var, training=True,
-                                 momentum=0.9, eps=0.0)
+    out, _ = F.batchnorm_forward(x, np.ones(2), np.zeros(2), mean, var, training=True, momentum=0.9, eps=0.0)
     np.testing.assert_allclose(out, [[-1, -1], [1, 1]])
     np.testing.assert_allclose(mean, [0.2, 2.0])  # 0.9 * 0 + 0.1 * batch mean
     np.testing.assert_allclose(var, [1.0, 10.9])  # 0.9 * 1 + 0.1 * batch variance
-    out, _ = F.batchnorm_forward(np.array([[0.2, 2.0]]), np.ones(2), np.zeros(2), mean, var,
-                                 training=False, eps=0.0)
+    out, _ = F.batchnorm_forward(
+        np.array([[0.2, 2.0]]), np.ones(2), np.zeros(2), mean, var, training=False, eps=0.0
+    )
     np.testing.assert_allclose(out, [[0.0, 0.0]], atol=1e-12)
 
 

@@ -12,10 +12,14 @@ from cnncourse.data import load_digits
 def seed_cnn_layers():
     """The course's Keras model, layer for layer, in cnncourse.nn."""
     return [
-        nn.Conv2D(32, 3, activation="relu"), nn.MaxPool2D(2),
-        nn.Conv2D(64, 3, activation="relu"), nn.MaxPool2D(2),
-        nn.Conv2D(64, 3, activation="relu"), nn.Flatten(),
-        nn.Dense(64, activation="relu"), nn.Dense(10, activation="softmax"),
+        nn.Conv2D(32, 3, activation="relu"),
+        nn.MaxPool2D(2),
+        nn.Conv2D(64, 3, activation="relu"),
+        nn.MaxPool2D(2),
+        nn.Conv2D(64, 3, activation="relu"),
+        nn.Flatten(),
+        nn.Dense(64, activation="relu"),
+        nn.Dense(10, activation="softmax"),
     ]
 
 
@@ -26,15 +30,23 @@ def test_seed_cnn_parameter_count_and_summary():
     assert model.count_params() == 93_322
     assert model.output_shape == (10,)
     text = model.summary(print_fn=None)
-    for expected in ["(None, 26, 26, 32)", "(None, 13, 13, 32)", "(None, 3, 3, 64)",
-                     "(None, 576)", "18,496", "36,928", "Total params: 93,322",
-                     "conv2d_1 (Conv2D)", "max_pool2d_1 (MaxPool2D)", "dense_1 (Dense)"]:
+    for expected in [
+        "(None, 26, 26, 32)",
+        "(None, 13, 13, 32)",
+        "(None, 3, 3, 64)",
+        "(None, 576)",
+        "18,496",
+        "36,928",
+        "Total params: 93,322",
+        "conv2d_1 (Conv2D)",
+        "max_pool2d_1 (MaxPool2D)",
+        "dense_1 (Dense)",
+    ]:
         assert expected in text
 
 
 def test_batchnorm_counts_moving_statistics_as_non_trainable():
-    model = nn.Sequential([nn.Conv2D(4, 3), nn.BatchNorm(), nn.Flatten(), nn.Dense(2)],
-                          input_shape=(5, 5, 1))
+    model = nn.Sequential([nn.Conv2D(4, 3), nn.BatchNorm(), nn.Flatten(), nn.Dense(2)], input_shape=(5, 5, 1))
     text = model.summary(print_fn=None)
     # conv 3*3*1*4+4 = 40; BN 4 gamma + 4 beta trainable, 8 moving stats; dense 36*2+2 = 74.
     assert model.count_params() == 40 + 16 + 74
@@ -65,9 +77,18 @@ def test_predict_gives_probabilities():
 
 def small_cnn(seed=0, **kwargs):
     return nn.Sequential(
-        [nn.Conv2D(8, 3, activation="relu"), nn.MaxPool2D(2),
-         nn.Conv2D(16, 3, activation="relu"), nn.MaxPool2D(2), nn.Flatten(),
-         nn.Dense(10, activation="softmax")], input_shape=(28, 28, 1), seed=seed, **kwargs)
+        [
+            nn.Conv2D(8, 3, activation="relu"),
+            nn.MaxPool2D(2),
+            nn.Conv2D(16, 3, activation="relu"),
+            nn.MaxPool2D(2),
+            nn.Flatten(),
+            nn.Dense(10, activation="softmax"),
+        ],
+        input_shape=(28, 28, 1),
+        seed=seed,
+        **kwargs,
+    )
 
 
 def test_training_is_reproducible_with_a_seed():
@@ -99,8 +120,14 @@ def test_fit_history_callbacks_and_early_stop():
             events.append("end")
 
     model = small_cnn()
-    history = model.fit(digits.train.x[:200], digits.train.y[:200], epochs=5, verbose=0,
-                        validation_data=(digits.val.x, digits.val.y), callbacks=[Recorder()])
+    history = model.fit(
+        digits.train.x[:200],
+        digits.train.y[:200],
+        epochs=5,
+        verbose=0,
+        validation_data=(digits.val.x, digits.val.y),
+        callbacks=[Recorder()],
+    )
     assert history.epoch == [0, 1]  # stopped after the second epoch
     assert sorted(history.history) == ["accuracy", "loss", "val_accuracy", "val_loss"]
     assert events[0] == "begin" and events[-1] == "end"
@@ -110,11 +137,17 @@ def test_fit_history_callbacks_and_early_stop():
 def test_dropout_and_regularisers_train():
     digits = load_digits(seed=0)
     model = nn.Sequential(
-        [nn.Conv2D(8, 3, activation="relu", kernel_regularizer=nn.L2(1e-4)), nn.MaxPool2D(2),
-         nn.Flatten(), nn.Dropout(0.3), nn.Dense(10, activation="softmax")],
-        input_shape=(28, 28, 1), seed=0)
-    history = model.fit(digits.train.x, digits.train.y, epochs=3, verbose=0,
-                        optimizer=nn.Momentum(0.05))
+        [
+            nn.Conv2D(8, 3, activation="relu", kernel_regularizer=nn.L2(1e-4)),
+            nn.MaxPool2D(2),
+            nn.Flatten(),
+            nn.Dropout(0.3),
+            nn.Dense(10, activation="softmax"),
+        ],
+        input_shape=(28, 28, 1),
+        seed=0,
+    )
+    history = model.fit(digits.train.x, digits.train.y, epochs=3, verbose=0, optimizer=nn.Momentum(0.05))
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert model.evaluate(digits.test.x, digits.test.y)[1] > 0.85
 
@@ -125,8 +158,15 @@ def test_numpy_cnn_learns_handwritten_digits():
     digits = load_digits(seed=0)
     model = small_cnn(seed=0)
     start = time.perf_counter()
-    model.fit(digits.train.x, digits.train.y, epochs=10, batch_size=32,
-              optimizer=nn.Adam(2e-3), validation_data=(digits.val.x, digits.val.y), verbose=0)
+    model.fit(
+        digits.train.x,
+        digits.train.y,
+        epochs=10,
+        batch_size=32,
+        optimizer=nn.Adam(2e-3),
+        validation_data=(digits.val.x, digits.val.y),
+        verbose=0,
+    )
     seconds = time.perf_counter() - start
     loss, accuracy = model.evaluate(digits.test.x, digits.test.y)
     print(f"digits test accuracy {accuracy:.4f}, loss {loss:.4f}, trained in {seconds:.1f} s")

@@ -29,9 +29,9 @@ def test_function_and_derivative(name):
 def test_vanishing_gradients_of_sigmoid():
     ex = ActivationExplorer(function="sigmoid", depth=10)
     assert ex.max_slope == pytest.approx(0.25, abs=1e-4)
-    assert ex.signal == pytest.approx(0.25 ** 10, rel=1e-3)
+    assert ex.signal == pytest.approx(0.25**10, rel=1e-3)
     ex.depth.value = 20
-    assert ex.signal == pytest.approx(0.25 ** 20, rel=1e-3)
+    assert ex.signal == pytest.approx(0.25**20, rel=1e-3)
     ex.function.value = "relu"
     assert ex.max_slope == 1 and ex.signal == 1
     assert "<b>1</b>" in ex.caption.value

@@ -17,8 +17,9 @@ def test_default_shows_parameters_of_all():
     assert ex.labels == ["tiny", "big", "lean"]
     assert ex.values == [1_000, 100_000_000, 4_000_000]
     assert ex.figure.value[:4] == b"\x89PNG"
-    assert "Most: <b>big</b> (100.0M); least: <b>tiny</b> (1.0k), a factor of 100,000 apart" \
-        in ex.caption.value
+    assert (
+        "Most: <b>big</b> (100.0M); least: <b>tiny</b> (1.0k), a factor of 100,000 apart" in ex.caption.value
+    )
 
 
 def test_flops_are_twice_the_macs_and_selection_filters():
@@ -62,23 +63,30 @@ def test_accepts_objects_with_attributes():
     assert ex.values == [10, 30]
 
 
-@pytest.mark.parametrize("n, text", [(950, "950"), (61_706, "61.7k"), (62_378_344, "62.4M"),
-                                     (15_470_264_320, "15.5G")])
+@pytest.mark.parametrize(
+    "n, text", [(950, "950"), (61_706, "61.7k"), (62_378_344, "62.4M"), (15_470_264_320, "15.5G")]
+)
 def test_format_count(n, text):
     assert format_count(n) == text
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"table": []}, TypeError, "non-empty list of rows"),
-    ({"table": {"name": "a"}}, TypeError, "non-empty list of rows"),
-    ({"table": [{"name": "a", "params": 1}]}, ValueError, r"lacks \['macs', 'depth'\]"),
-    ({"table": [{"name": "a", "params": -1, "macs": 1, "depth": 1}]}, ValueError,
-     r"\['params'\] must be non-negative numbers"),
-    ({"table": TABLE * 2}, ValueError, "names must be unique"),
-    ({"table": TABLE, "names": ["huge"]}, ValueError, r"names \['huge'\] are not in the table"),
-    ({"table": TABLE, "metric": "speed"}, ValueError, "metric must be one of"),
-    ({"table": TABLE, "view": "pie"}, ValueError, "view must be 'bars' or 'accuracy'; got 'pie'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"table": []}, TypeError, "non-empty list of rows"),
+        ({"table": {"name": "a"}}, TypeError, "non-empty list of rows"),
+        ({"table": [{"name": "a", "params": 1}]}, ValueError, r"lacks \['macs', 'depth'\]"),
+        (
+            {"table": [{"name": "a", "params": -1, "macs": 1, "depth": 1}]},
+            ValueError,
+            r"\['params'\] must be non-negative numbers",
+        ),
+        ({"table": TABLE * 2}, ValueError, "names must be unique"),
+        ({"table": TABLE, "names": ["huge"]}, ValueError, r"names \['huge'\] are not in the table"),
+        ({"table": TABLE, "metric": "speed"}, ValueError, "metric must be one of"),
+        ({"table": TABLE, "view": "pie"}, ValueError, "view must be 'bars' or 'accuracy'; got 'pie'"),
+    ],
+)
 def test_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         ArchitectureExplorer(**kwargs)

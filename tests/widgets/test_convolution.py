@@ -12,8 +12,12 @@ def correlate(x, k, stride=1):
     """Cross-correlation by loops: the book's formula."""
     kh, kw = k.shape
     oh, ow = (x.shape[0] - kh) // stride + 1, (x.shape[1] - kw) // stride + 1
-    return np.array([[np.sum(x[i * stride:i * stride + kh, j * stride:j * stride + kw] * k)
-                      for j in range(ow)] for i in range(oh)])
+    return np.array(
+        [
+            [np.sum(x[i * stride : i * stride + kh, j * stride : j * stride + kw] * k) for j in range(ow)]
+            for i in range(oh)
+        ]
+    )
 
 
 def test_default_is_sobel_on_the_edge_matrix():
@@ -26,21 +30,23 @@ def test_default_is_sobel_on_the_edge_matrix():
     assert "<b>4</b>" in ex.caption.value and ex.error == ""
 
 
-@pytest.mark.parametrize(("stride", "padding", "shape", "pads"), [
-    (1, "valid", (4, 4), (0, 0, 0, 0)),
-    (2, "valid", (2, 2), (0, 0, 0, 0)),
-    (1, "same", (6, 6), (1, 1, 1, 1)),
-    (1, 2, (8, 8), (2, 2, 2, 2)),
-    (3, 1, (2, 2), (1, 1, 1, 1)),
-])
+@pytest.mark.parametrize(
+    ("stride", "padding", "shape", "pads"),
+    [
+        (1, "valid", (4, 4), (0, 0, 0, 0)),
+        (2, "valid", (2, 2), (0, 0, 0, 0)),
+        (1, "same", (6, 6), (1, 1, 1, 1)),
+        (1, 2, (8, 8), (2, 2, 2, 2)),
+        (3, 1, (2, 2), (1, 1, 1, 1)),
+    ],
+)
 def test_stride_and_padding(stride, padding, shape, pads):
     ex = ConvolutionExplorer()
     ex.stride.value = stride
     ex.padding.value = padding
     assert ex.result.shape == shape and ex.pads == pads
     t, b, l, r = pads
-    np.testing.assert_allclose(ex.result, correlate(np.pad(EDGE_MATRIX, ((t, b), (l, r))),
-                                                    ex.kernel, stride))
+    np.testing.assert_allclose(ex.result, correlate(np.pad(EDGE_MATRIX, ((t, b), (l, r))), ex.kernel, stride))
     n = 6 + t + b
     assert f"⌊({6} + {t + b} − 3) / {stride}⌋ + 1 = <b>{(n - 3) // stride + 1}</b>" in ex.caption.value
 

@@ -9,9 +9,11 @@ from cnncourse.widgets import FeatureMapViewer, layer_outputs
 
 @pytest.fixture(scope="module")
 def model():
-    return nn.Sequential([nn.Conv2D(4, 3, activation="relu"), nn.MaxPool2D(2),
-                          nn.Conv2D(6, 3), nn.Flatten(), nn.Dense(3)],
-                         input_shape=(12, 12, 1), seed=0)
+    return nn.Sequential(
+        [nn.Conv2D(4, 3, activation="relu"), nn.MaxPool2D(2), nn.Conv2D(6, 3), nn.Flatten(), nn.Dense(3)],
+        input_shape=(12, 12, 1),
+        seed=0,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +62,15 @@ def test_keras_model(images):
     keras = pytest.importorskip("keras")
     import cnncourse.keras  # noqa: F401  (quiet TensorFlow import)
 
-    m = keras.Sequential([keras.Input((12, 12, 1)), keras.layers.Conv2D(5, 3, name="c1"),
-                          keras.layers.MaxPooling2D(2, name="p1"), keras.layers.Flatten(),
-                          keras.layers.Dense(2)])
+    m = keras.Sequential(
+        [
+            keras.Input((12, 12, 1)),
+            keras.layers.Conv2D(5, 3, name="c1"),
+            keras.layers.MaxPooling2D(2, name="p1"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
     viewer = FeatureMapViewer(m, images, layer="p1")
     assert list(viewer.outputs) == ["c1", "p1"] and viewer.maps.shape == (5, 5, 5)
     c1 = np.asarray(m.layers[0](images))

@@ -42,12 +42,12 @@ def test_explorer_switches_image_method_and_class(model, data):
     other = (predicted + 1) % len(SHAPE_NAMES)
     ex.target.value = other
     assert ex.explained == other
-    np.testing.assert_allclose(ex.heat, interpret.grad_cam(model, data.x[:1], class_index=other)[0],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        ex.heat, interpret.grad_cam(model, data.x[:1], class_index=other)[0], atol=1e-6
+    )
 
     ex.layer.value = "conv3"
-    np.testing.assert_allclose(ex.heat, interpret.grad_cam(model, data.x[:1], "conv3", other)[0],
-                               atol=1e-6)
+    np.testing.assert_allclose(ex.heat, interpret.grad_cam(model, data.x[:1], "conv3", other)[0], atol=1e-6)
     assert "conv3" in ex.caption.value
 
     ex.index.value = 3
@@ -57,8 +57,11 @@ def test_explorer_switches_image_method_and_class(model, data):
 
 
 def test_numpy_model_offers_saliency_only():
-    net = nn.Sequential([nn.Conv2D(2, 3, activation="relu"), nn.Flatten(),
-                         nn.Dense(3, activation="softmax")], input_shape=(6, 6, 1), seed=0)
+    net = nn.Sequential(
+        [nn.Conv2D(2, 3, activation="relu"), nn.Flatten(), nn.Dense(3, activation="softmax")],
+        input_shape=(6, 6, 1),
+        seed=0,
+    )
     x = np.random.default_rng(0).random((2, 6, 6, 1)).astype(np.float32)
     ex = SaliencyExplorer(net, x[0])
     assert [v for _, v in ex.method.options] == ["saliency"]

@@ -11,8 +11,9 @@ REDUCE = {"max": np.max, "avg": np.mean, "sum": np.sum}
 
 def pool(x, k, s, mode):
     oh, ow = (x.shape[0] - k) // s + 1, (x.shape[1] - k) // s + 1
-    return np.array([[REDUCE[mode](x[i * s:i * s + k, j * s:j * s + k]) for j in range(ow)]
-                     for i in range(oh)])
+    return np.array(
+        [[REDUCE[mode](x[i * s : i * s + k, j * s : j * s + k]) for j in range(ow)] for i in range(oh)]
+    )
 
 
 def test_the_books_example():

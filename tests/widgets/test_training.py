@@ -14,8 +14,10 @@ def test_protocol_by_hand():
     for epoch in range(2):
         for b in range(4):
             mon.on_batch_end(b, {"loss": 1.0 / (epoch * 4 + b + 1), "accuracy": 0.1 * b})
-        mon.on_epoch_end(epoch, {"loss": 0.5 - 0.1 * epoch, "accuracy": 0.6 + 0.1 * epoch,
-                                 "val_loss": 0.6, "val_accuracy": 0.55})
+        mon.on_epoch_end(
+            epoch,
+            {"loss": 0.5 - 0.1 * epoch, "accuracy": 0.6 + 0.1 * epoch, "val_loss": 0.6, "val_accuracy": 0.55},
+        )
     mon.on_train_end()
     assert mon.history["loss"] == pytest.approx([0.5, 0.4])
     assert mon.history["val_accuracy"] == [0.55, 0.55]
@@ -30,8 +32,11 @@ def test_numpy_trainer_drives_the_monitor():
     rng = np.random.default_rng(0)
     x = rng.random((64, 6, 6, 1)).astype(np.float32)
     y = (x.mean(axis=(1, 2, 3)) > 0.5).astype(int)
-    model = nn.Sequential([nn.Conv2D(2, 3, activation="relu"), nn.Flatten(),
-                           nn.Dense(2, activation="softmax")], input_shape=(6, 6, 1), seed=0)
+    model = nn.Sequential(
+        [nn.Conv2D(2, 3, activation="relu"), nn.Flatten(), nn.Dense(2, activation="softmax")],
+        input_shape=(6, 6, 1),
+        seed=0,
+    )
     mon = TrainingMonitor(epochs=3)
     redraws = []
     mon.figure.observe(lambda change: redraws.append(1), names="value")
