@@ -6,6 +6,8 @@ import copy
 import json
 from pathlib import Path
 
+import nbformat
+
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
@@ -78,3 +80,19 @@ def hidden_lines(path: Path = CONV_SOURCE) -> list[str]:
                     if len(ln.strip()) > 20 and not ln.startswith(("import ", "from "))
                 ]
     return lines
+
+
+def nbgrader_cell(kind: str, gid: str, source: str, points: float = 0) -> nbformat.NotebookNode:
+    """A code cell of ``kind`` ("setup", "solution" or "test") in nbgrader's format; a
+    solution cell declares an empty forbidden list."""
+    meta = {
+        "grade_id": gid,
+        "schema_version": 3,
+        "solution": kind == "solution",
+        "grade": kind == "test",
+        "locked": kind != "solution",
+    }
+    if kind == "test":
+        meta["points"] = points
+    extra = {"cnncourse": {"forbidden": []}} if kind == "solution" else {}
+    return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta, **extra})

@@ -19,6 +19,8 @@ from cnncourse.grading.grade import grade_notebook
 from cnncourse.grading.runner import Limits
 from cnncourse.grading.status import Status
 
+from .grading_helpers import nbgrader_cell
+
 FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=3)
 STANDARD_LIBRARY = {"__future__", "hashlib", "importlib", "linecache", "os", "sys", "types"}
 
@@ -263,20 +265,6 @@ def test_a_case_built_before_the_guard_reloads_the_checks_is_still_a_case(monkey
 # --------------------------------------------------------------------------- in a kernel
 
 
-def _cell(kind: str, gid: str, source: str, points: float = 0) -> nbformat.NotebookNode:
-    meta = {
-        "grade_id": gid,
-        "schema_version": 3,
-        "solution": kind == "solution",
-        "grade": kind == "test",
-        "locked": kind != "solution",
-    }
-    if kind == "test":
-        meta["points"] = points
-    extra = {"cnncourse": {"forbidden": []}} if kind == "solution" else {}
-    return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta, **extra})
-
-
 TAMPER = """
 import cnncourse.grading.checking as C
 C.fraction_correct = lambda *args, **kwargs: 1.0
@@ -300,19 +288,19 @@ def test_in_a_kernel_cases_from_a_setup_cell_survive_the_guard_and_tampering_doe
 ):
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        _cell(
+        nbgrader_cell(
             "setup",
             "setup",
             "import numpy as np\n\nfrom cnncourse.grading import checks\n\n"
             "cases = [checks.Case((np.arange(3.0),), label='x [0, 1, 2]')]",
         ),
-        _cell(
+        nbgrader_cell(
             "solution",
             "negate",
             "def negate(x):\n    ### BEGIN SOLUTION\n    return -x\n    ### END SOLUTION",
         ),
-        _cell("test", "negate-public", "checks.check_function(negate, np.negative, cases)", 1),
-        _cell(
+        nbgrader_cell("test", "negate-public", "checks.check_function(negate, np.negative, cases)", 1),
+        nbgrader_cell(
             "test",
             "negate-partial",
             "checks.points(checks.fraction_correct(negate, np.negative, cases), out_of=2)",

@@ -23,7 +23,7 @@ from cnncourse.grading.report import (
 )
 from cnncourse.grading.runner import Limits, Outcome
 
-from .grading_helpers import CONV, CONV_SOURCE, answered, save
+from .grading_helpers import CONV, CONV_SOURCE, answered, nbgrader_cell, save
 from .test_gradescope import spec_problems
 
 FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=3)
@@ -211,20 +211,6 @@ def test_a_failed_public_check_reads_well_in_every_report(tmp_path):
     assert "AlexNet" not in json.dumps(result.to_dict())
 
 
-def _cell(kind: str, gid: str, source: str, points: float = 0) -> nbformat.NotebookNode:
-    meta = {
-        "grade_id": gid,
-        "schema_version": 3,
-        "solution": kind == "solution",
-        "grade": kind == "test",
-        "locked": kind != "solution",
-    }
-    if kind == "test":
-        meta["points"] = points
-    extra = {"cnncourse": {"forbidden": []}} if kind == "solution" else {}
-    return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta, **extra})
-
-
 @pytest.mark.slow
 def test_a_multi_part_test_shows_the_parts_that_failed(tmp_path):
     check = (
@@ -241,13 +227,13 @@ def test_a_multi_part_test_shows_the_parts_that_failed(tmp_path):
     )
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        _cell("setup", "setup", "from cnncourse.grading import checks\n\n" + check),
-        _cell(
+        nbgrader_cell("setup", "setup", "from cnncourse.grading import checks\n\n" + check),
+        nbgrader_cell(
             "solution",
             "square",
             "def square(n):\n    ### BEGIN SOLUTION\n    return n * n\n    ### END SOLUTION",
         ),
-        _cell("test", "square-tests", "checks.points(check_parts(square), out_of=3)", points=3),
+        nbgrader_cell("test", "square-tests", "checks.points(check_parts(square), out_of=3)", points=3),
     ]
     source = tmp_path / "parts.ipynb"
     nbformat.write(nb, source)
