@@ -21,7 +21,13 @@ Keep them plain classes (no ``super()``, no ``__slots__``) so that keeping them 
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import inspect
+import io
+import os
+import sys
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -42,9 +48,12 @@ __all__ = [
     "check_gradient",
     "first_output",
     "fraction_correct",
+    "gradients_correct",
     "name_of",
     "passed",
     "points",
+    "points_summary",
+    "run_parts",
 ]
 
 
@@ -121,6 +130,7 @@ def assert_close(got, expected, name: str = "output", rtol: float = 1e-6, atol: 
 
 def passed(name: str, n_checks: int, what: str = "") -> None:
     """Print the success line every check ends with."""
+    __tracebackhide__ = True  # IPython leaves the framework's frames out of a learner's traceback
     plural = "s" if n_checks != 1 else ""
     detail = f" ({what})" if what else ""
     print(f"\u2713 {name}: {n_checks} public check{plural} passed{detail}. {HIDDEN_REMINDER}")
@@ -131,24 +141,44 @@ def passed(name: str, n_checks: int, what: str = "") -> None:
 
 @dataclass
 class Case:
-    """One call: positional ``args``, keyword ``kwargs`` and a label for messages."""
+    """One call: positional ``args``, keyword ``kwargs``, and for messages a ``label``
+    (replaces the described arguments) or a ``note`` (said after them, e.g. ``"tied maxima"``).
+    """
 
     args: tuple
     kwargs: dict = field(default_factory=dict)
     label: str = ""
+    note: str = ""
 
-    def describe(self, fn_name: str) -> str:
+    def describe(self, fn_name: str, names: Sequence[str] = ()) -> str:
+        """``fn(x (1, 5, 5, 2) float64, pool_size=3, stride=2) [note]``: every argument of
+        the call, an array by its shape and dtype, positional ones by ``names`` if given."""
         if self.label:
-            return f"{fn_name}({self.label})"
-        parts = [_describe_arg(a) for a in self.args]
-        parts += [f"{k}={_describe_arg(v)}" for k, v in self.kwargs.items()]
-        return f"{fn_name}({', '.join(parts)})"
+            text = f"{fn_name}({self.label})"
+        else:
+            names = list(names)[: len(self.args)]
+            names += [""] * (len(self.args) - len(names))
+            parts = [_describe_arg(a, n) for a, n in zip(self.args, names, strict=True)]
+            parts += [_describe_arg(v, k, keyword=True) for k, v in self.kwargs.items()]
+            text = f"{fn_name}({', '.join(parts)})"
+        note = getattr(self, "note", "")
+        return f"{text} [{note}]" if note else text
 
 
-def _describe_arg(value) -> str:
+def _describe_arg(value, name: str = "", keyword: bool = False) -> str:
     if isinstance(value, np.ndarray):
-        return f"<{value.dtype} array {value.shape}>"
-    return repr(value)
+        return f"{name} {value.shape} {value.dtype}" if name else f"array {value.shape} {value.dtype}"
+    return f"{name}={value!r}" if keyword else repr(value)
+
+
+def _param_names(fn) -> tuple[str, ...]:
+    """The names of ``fn``'s positional parameters (for messages), or ``()``."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return tuple(p.name for p in params if p.kind in kinds)
 
 
 def _as_case(case) -> Case:
@@ -197,23 +227,38 @@ def check_function(
     atol: float = 1e-8,
     check_dtype: bool = True,
     quiet: bool = False,
+    diagnose: Callable | None = None,
 ) -> None:
     """Compare ``fn`` with ``reference`` on every case.
 
     cases: :class:`Case` objects, argument tuples, or ``(args, kwargs)`` pairs (the
-    inputs are copied, so in-place changes are caught and reported). output: applied to
-    both results before comparing (e.g. take ``out`` from ``(out, cache)``). outputs:
-    names of the elements when the results are tuples (``("dx", "dw", "db")``).
+    inputs are copied, so in-place changes are caught and reported). A failure names the
+    case with every argument (arrays by shape and dtype, positional ones by the
+    reference's parameter names). output: applied to both results before comparing
+    (e.g. take ``out`` from ``(out, cache)``). outputs: names of the elements when the
+    results are tuples (``("dx", "dw", "db")``). check_dtype: the output's dtype must be
+    the reference's (for float32 inputs: float32); float32 values are compared with at
+    least ``rtol=atol=1e-5``. diagnose: ``diagnose(got, case) -> str``, called when a case
+    fails (``got`` after ``output``); a non-empty result is added to the message as a
+    ``Hint:`` line. It should return a hint only when it has computed that the mistake
+    is the one it names (errors in it are ignored).
     """
     name = name or name_of(fn)
+    names = _param_names(reference)
     cases = [_as_case(c) for c in cases]
     for case in cases:
-        what = case.describe(name)
+        what = case.describe(name, names)
         got, args_after, _ = _call(fn, case, what)
         expected = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
         if output is not None:
             got, expected = output(got), output(expected)
-        _compare(got, expected, what, outputs, rtol, atol, check_dtype)
+        try:
+            _compare(got, expected, what, outputs, rtol, atol, check_dtype, _dtype_hint(case))
+        except AssertionError as exc:
+            hint = _hint(diagnose, got, case)
+            if not hint:
+                raise
+            raise AssertionError(f"{exc}\nHint: {hint}") from None
         for i, (before, after) in enumerate(zip(case.args, args_after, strict=True)):
             if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
                 raise AssertionError(
@@ -224,7 +269,28 @@ def check_function(
         passed(name, len(cases), "shapes, dtypes and values" if check_dtype else "values")
 
 
-def _compare(got, expected, what, names, rtol, atol, check_dtype):
+def _hint(diagnose, *args) -> str:
+    """What ``diagnose(*args)`` says, or "" (also when it fails: a hint is never a guess)."""
+    if diagnose is None:
+        return ""
+    try:
+        hint = diagnose(*args)
+    except Exception:
+        return ""
+    return hint if isinstance(hint, str) else ""
+
+
+def _dtype_hint(case: Case) -> str:
+    """For a dtype message: the one float dtype of the case's input arrays, if any."""
+    values = [*case.args, *case.kwargs.values()]
+    dtypes = {v.dtype for v in values if isinstance(v, np.ndarray) and v.dtype.kind == "f"}
+    return str(dtypes.pop()) if len(dtypes) == 1 else ""
+
+
+_LOW_PRECISION = (np.dtype(np.float32), np.dtype(np.float16))
+
+
+def _compare(got, expected, what, names, rtol, atol, check_dtype, input_dtype=""):
     if isinstance(expected, tuple):
         if not isinstance(got, tuple | list) or len(got) != len(expected):
             n = len(got) if isinstance(got, tuple | list) else "1"
@@ -234,7 +300,7 @@ def _compare(got, expected, what, names, rtol, atol, check_dtype):
             )
         labels = list(names) or [f"result {i}" for i in range(len(expected))]
         for label, g, e in zip(labels, got, expected, strict=True):
-            _compare(g, e, f"{what} -> {label}", (), rtol, atol, check_dtype)
+            _compare(g, e, f"{what} -> {label}", (), rtol, atol, check_dtype, input_dtype)
         return
     if isinstance(expected, int | np.integer) and not isinstance(expected, bool):
         if not isinstance(got, int | np.integer) or isinstance(got, bool):
@@ -242,9 +308,19 @@ def _compare(got, expected, what, names, rtol, atol, check_dtype):
             raise AssertionError(
                 f"{what}: expected the int {expected}, got {kind} {_fmt(got)} (use // for integer division)"
             )
+    if getattr(got, "dtype", None) in _LOW_PRECISION or getattr(expected, "dtype", None) in _LOW_PRECISION:
+        rtol, atol = max(rtol, 1e-5), max(atol, 1e-5)
     assert_close(got, expected, what, rtol, atol)
     if check_dtype and isinstance(expected, np.ndarray):
-        assert_dtype(got, expected.dtype, what)
+        got_dtype = np.asarray(got).dtype
+        if got_dtype != expected.dtype:
+            if input_dtype == str(expected.dtype):
+                raise AssertionError(
+                    f"{what}: dtype expected {expected.dtype}, got {got_dtype}: {input_dtype} in, "
+                    f"{input_dtype} out (create the output with dtype=x.dtype; np.zeros(shape) "
+                    "alone gives float64)"
+                )
+            assert_dtype(got, expected.dtype, what)
 
 
 def fraction_correct(fn: Callable, reference: Callable, cases: Sequence, **kwargs) -> float:
@@ -274,8 +350,11 @@ def points(fraction, out_of) -> float:
     the value a test cell ends with as *points* (nbgrader: ``float()`` of its text), so
     this returns a plain Python float, rounded to 6 decimals. ``fraction`` is a number
     from 0 to 1 (a bool counts as 0 or 1); anything else raises ``ValueError``, which
-    fails the test rather than giving wrong points.
+    fails the test rather than giving wrong points. It also prints a summary line for the
+    learner ("1.5 of 2 points for this cell"); the returned value stays a plain
+    float, so its ``text/plain`` is exactly the number nbgrader parses.
     """
+    __tracebackhide__ = True
     if isinstance(out_of, bool) or not isinstance(out_of, int | float | np.integer | np.floating):
         raise ValueError(f"points: out_of must be the cell's points, a number; got {out_of!r}")
     if not 0 < float(out_of) < float("inf"):
@@ -289,7 +368,9 @@ def points(fraction, out_of) -> float:
         value = min(max(value, 0.0), 1.0)
     if not 0.0 <= value <= 1.0:  # also rejects nan
         raise ValueError(f"points: the fraction must be from 0 to 1; got {value!r}")
-    return float(round(value * float(out_of), 6))
+    earned = float(round(value * float(out_of), 6))
+    print(points_summary(earned, out_of))
+    return earned
 
 
 def check_backward(
@@ -305,43 +386,150 @@ def check_backward(
     rtol: float = 1e-6,
     atol: float = 1e-8,
     quiet: bool = False,
+    note: str = "",
+    diagnose: Callable | None = None,
 ) -> None:
     """Compare the gradients of a learner's forward/backward pair with the reference.
 
-    inputs: ``{"x": x, "w": w, ...}`` passed to both forwards by position; the backward
-    must return one gradient per input, in that order (``dx, dw, ...``). The upstream
-    gradient ``dout`` is random with ``seed``.
+    inputs: ``{"x": x, "w": w, ...}`` passed to both forwards by position, and
+    forward_kwargs (``{"padding": 1}``) by name; the backward must return one gradient
+    per input, in that order (``dx, dw, ...``). The upstream gradient ``dout`` is random
+    with ``seed``. Each gradient is compared on its own; a failure names the call with
+    every argument (``note`` is said after them), the first wrong gradient and its first
+    wrong value, and which other gradients are right::
+
+        conv2d_backward(x (2, 5, 5, 3) float64, w (3, 3, 3, 2) float64, b (2,) float64,
+        padding=1) -> dx: shape expected (2, 5, 5, 3), got (2, 7, 7, 3); dw and db are right
+
+    diagnose: ``diagnose(grads, dout, inputs, forward_kwargs) -> str`` (grads:
+    ``{"dx": ..., ...}`` as returned), called on a failure; a non-empty result is added
+    as a ``Hint:`` line. To score the gradients one by one, use :func:`gradients_correct`.
     """
+    run = _run_backward(
+        forward, backward, ref_forward, ref_backward, inputs, name, forward_kwargs, seed, note
+    )
+    errors = _gradient_errors(run, rtol, atol)
+    wrong = [label for label, error in errors.items() if error]
+    if wrong:
+        message = errors[wrong[0]] + _others(errors, wrong[0])
+        hint = _hint(diagnose, run.grads, run.dout, dict(inputs), dict(forward_kwargs or {}))
+        raise AssertionError(f"{message}\nHint: {hint}" if hint else message)
+    if not quiet:
+        passed(run.name, len(errors), "gradients " + ", ".join(errors))
+
+
+def gradients_correct(
+    forward: Callable,
+    backward: Callable,
+    ref_forward: Callable,
+    ref_backward: Callable,
+    inputs: dict,
+    *,
+    forward_kwargs: dict | None = None,
+    seed: int = 0,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+) -> dict[str, bool]:
+    """Which gradients of a forward/backward pair match the reference, one by one.
+
+    Arguments as in :func:`check_backward`; returns ``{"dx": True, "dw": True, "db":
+    False}`` (one entry per gradient the reference returns) and prints nothing. When the
+    forward or backward pass raises, or returns the wrong number of values, every
+    gradient counts as wrong. For partial credit per gradient::
+
+        right = gradients_correct(conv2d_forward, conv2d_backward, F.conv2d_forward,
+                                  F.conv2d_backward, {"x": x, "w": w, "b": b},
+                                  forward_kwargs={"padding": 1})
+        points(sum(right.values()) / len(right), out_of=3)
+    """
+    ref_out, ref_cache = ref_forward(*copy.deepcopy(tuple(inputs.values())), **dict(forward_kwargs or {}))
+    dout = np.random.default_rng(seed).standard_normal(np.shape(ref_out))
+    n_grads = len(_as_grads(ref_backward(dout.astype(np.asarray(ref_out).dtype), ref_cache), True))
+    labels = tuple(f"d{k}" for k in inputs)[:n_grads]
+    try:
+        run = _run_backward(
+            forward, backward, ref_forward, ref_backward, inputs, "", forward_kwargs, seed, ""
+        )
+        errors = _gradient_errors(run, rtol, atol)
+    except Exception:
+        return dict.fromkeys(labels, False)
+    return {label: errors.get(label) is None for label in labels}
+
+
+class _BackwardRun:
+    """One run of a forward/backward pair and of the reference, for the checks above."""
+
+    def __init__(self, name, what, labels, grads, expected, dout):
+        self.name, self.what, self.labels = name, what, labels
+        self.grads, self.expected, self.dout = grads, expected, dout
+
+
+def _as_grads(result, single: bool) -> tuple:
+    if single:
+        return tuple(result) if isinstance(result, tuple) else (result,)
+    return tuple(result) if isinstance(result, tuple | list) else (result,)
+
+
+def _run_backward(forward, backward, ref_forward, ref_backward, inputs, name, forward_kwargs, seed, note):
     name = name or name_of(backward)
-    kw = forward_kwargs or {}
-    args = tuple(inputs.values())
-    result = forward(*copy.deepcopy(args), **kw)
+    kw = dict(forward_kwargs or {})
+    case = Case(tuple(inputs.values()), kw, note=note)
+    names = tuple(inputs)
+    what = case.describe(name, names)
+    result, _, _ = _call(forward, case, case.describe(name_of(forward), names))
     if not isinstance(result, tuple) or len(result) != 2:
         raise AssertionError(
-            f"{name}: the forward pass must return (out, cache) so the "
+            f"{what}: the forward pass must return (out, cache) so the "
             f"backward pass gets its cache; got {type(result).__name__}"
         )
     out, cache = result
-    ref_out, ref_cache = ref_forward(*copy.deepcopy(args), **kw)
-    assert_shape(out, ref_out.shape, f"{name_of(forward)} output")
+    ref_out, ref_cache = ref_forward(*copy.deepcopy(case.args), **copy.deepcopy(kw))
+    assert_shape(out, ref_out.shape, f"{case.describe(name_of(forward), names)}: out")
     dout = np.random.default_rng(seed).standard_normal(ref_out.shape).astype(ref_out.dtype)
-    grads = backward(dout.copy(), cache)
+    try:
+        got = backward(dout.copy(), cache)
+    except Exception as exc:
+        exc.add_note(f"(raised by {what})")
+        raise
     expected = ref_backward(dout.copy(), ref_cache)
-    if not isinstance(expected, tuple):  # a single gradient, e.g. dx of an activation
-        expected = (expected,)
-        grads = grads if isinstance(grads, tuple) else (grads,)
+    single = not isinstance(expected, tuple)  # a single gradient, e.g. dx of an activation
+    expected = _as_grads(expected, True)
+    grads = _as_grads(got, single)
     labels = tuple(f"d{k}" for k in inputs)[: len(expected)]
-    _compare(
-        tuple(grads) if isinstance(grads, list) else grads,
-        expected,
-        f"{name} with {', '.join(f'{k} {np.shape(v)}' for k, v in inputs.items())}",
-        labels,
-        rtol,
-        atol,
-        check_dtype=False,
-    )
-    if not quiet:
-        passed(name, len(expected), "gradients " + ", ".join(labels))
+    if len(grads) != len(expected):
+        raise AssertionError(
+            f"{what}: expected {len(expected)} gradients ({', '.join(labels)}), got {len(grads)}"
+        )
+    return _BackwardRun(name, what, labels, dict(zip(labels, grads, strict=True)), expected, dout)
+
+
+def _gradient_errors(run: _BackwardRun, rtol, atol) -> dict[str, str | None]:
+    """``{"dx": None, "dw": "<message>", ...}``: each gradient compared on its own."""
+    errors: dict[str, str | None] = {}
+    for label, expected in zip(run.labels, run.expected, strict=True):
+        try:
+            _compare(run.grads[label], expected, f"{run.what} -> {label}", (), rtol, atol, False)
+        except AssertionError as exc:
+            errors[label] = str(exc)
+        else:
+            errors[label] = None
+    return errors
+
+
+def _others(errors: dict, first: str) -> str:
+    """``"; dw and db are right"`` / ``"; db is right, dw is wrong too"`` for a message."""
+    right = [k for k, e in errors.items() if not e]
+    wrong = [k for k, e in errors.items() if e and k != first]
+    parts = []
+    if right:
+        parts.append(f"{_and(right)} {'is' if len(right) == 1 else 'are'} right")
+    if wrong:
+        parts.append(f"{_and(wrong)} {'is' if len(wrong) == 1 else 'are'} wrong too")
+    return "; " + ", ".join(parts) if parts else ""
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def check_gradient(
@@ -358,11 +546,13 @@ def check_gradient(
     """Numerical gradient check of a forward/backward pair (no reference needed).
 
     Central differences of ``sum(forward(**inputs)[0] * dout)`` for every input (in
-    float64) against ``backward(dout, cache)``. Fails when the relative error of an input
-    exceeds ``tol``, naming the input and the first wrong index.
+    float64) against ``backward(dout, cache)``. Every gradient is checked; fails when the
+    relative error of one exceeds ``tol``, naming the call, the first wrong gradient and
+    its first wrong index, and which other gradients are right.
     """
     name = name or name_of(backward)
     inputs = {k: np.array(v, dtype=np.float64) for k, v in inputs.items()}
+    what = Case((), dict(inputs)).describe(name)
     out, cache = forward(**copy.deepcopy(inputs))
     dout = np.random.default_rng(seed).standard_normal(np.shape(out))
     grads = backward(dout.copy(), cache)
@@ -370,11 +560,16 @@ def check_gradient(
         grads = (grads,)
     if len(grads) != len(inputs):
         raise AssertionError(
-            f"{name}: expected {len(inputs)} gradients "
+            f"{what}: expected {len(inputs)} gradients "
             f"({', '.join('d' + k for k in inputs)}), got {len(grads)}"
         )
+    errors: dict[str, str | None] = {}
     for (key, value), grad in zip(inputs.items(), grads, strict=True):
-        assert_shape(grad, value.shape, f"{name}: d{key}")
+        try:
+            assert_shape(grad, value.shape, f"{what} -> d{key}")
+        except AssertionError as exc:
+            errors[f"d{key}"] = str(exc)
+            continue
 
         def f(v, key=key):
             return forward(**{**inputs, key: v})[0]
@@ -382,13 +577,88 @@ def check_gradient(
         numeric = numerical_gradient(f, value.copy(), dout, h)
         g = np.asarray(grad, dtype=np.float64)
         rel = np.abs(g - numeric) / np.maximum(1e-8, np.abs(g) + np.abs(numeric))
-        error = float(rel.max()) if rel.size else 0.0
+        error = float(np.nan_to_num(rel, nan=np.inf).max()) if rel.size else 0.0
+        errors[f"d{key}"] = None
         if error > tol:
-            first = tuple(int(i) for i in np.argwhere(rel > tol)[0])
-            raise AssertionError(
-                f"{name}: gradient d{key} has relative error {error:.2e} (should be "
+            first = tuple(int(i) for i in np.argwhere(~(rel <= tol))[0])
+            errors[f"d{key}"] = (
+                f"{what}: gradient d{key} has relative error {error:.2e} (should be "
                 f"below {tol:.0e}); first wrong index {first}: numerical "
                 f"{_fmt(numeric[first])}, yours {_fmt(g[first])}"
             )
+    wrong = [label for label, e in errors.items() if e]
+    if wrong:
+        raise AssertionError(errors[wrong[0]] + _others(errors, wrong[0]))
     if not quiet:
         passed(name, len(inputs), "numerical gradients")
+
+
+# --------------------------------------------------------------------------- parts and summaries
+
+PASSED_MARK, FAILED_MARK = "\u2713", "\u2717"
+
+
+def points_summary(earned: float, out_of) -> str:
+    """The line :func:`points` prints: "1.5 of 2 points for this cell"."""
+    plural = "" if float(out_of) == 1 else "s"
+    return f"{earned:g} of {float(out_of):g} point{plural} for this cell"
+
+
+def _failure_line(name: str, exc: BaseException) -> str:
+    """``✗ name: message`` on one line (the type is named unless it is an AssertionError)."""
+    text = str(exc).strip()
+    if not isinstance(exc, AssertionError) or not text:
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    notes = [str(n).strip() for n in getattr(exc, "__notes__", None) or () if str(n).strip()]
+    return " ".join([f"{FAILED_MARK} {name}: {text}", *notes]).replace("\n", " ")
+
+
+def _without_library_frames(tb):
+    """``tb`` without the frames of the grading framework, cnncourse/grading (the learner's
+    frames stay)."""
+    library = os.path.dirname(os.path.abspath(__file__))
+    frames = []
+    while tb is not None:
+        if os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) != library:
+            frames.append(tb)
+        tb = tb.tb_next
+    kept = None
+    for entry in reversed(frames):
+        kept = types.TracebackType(kept, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return kept
+
+
+def run_parts(parts: dict) -> dict[str, bool]:
+    """Run each part of a multi-part test; print one line per part; ``{name: passed}``.
+
+    parts: ``{"part name": callable}`` (each callable runs that part's checks and raises
+    when it fails). A part that passed shows the line its check printed ("✓ name: 3 public
+    checks passed ..."), or ``✓ name`` when it printed none; a part that failed shows
+    ``✗ name: message``. When every part fails, the first failure is raised (without the
+    framework's frames), so the cell fails as a whole; otherwise the cell goes on, usually
+    to ``points(sum(passed.values()) / len(passed), out_of=P)``.
+    """
+    __tracebackhide__ = True  # IPython leaves this frame out of a learner's traceback
+    if not parts:
+        raise ValueError("run_parts needs at least one part")
+    results: dict[str, bool] = {}
+    first: BaseException | None = None
+    for name, part in parts.items():
+        printed = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(printed):
+                part()
+        except Exception as exc:
+            sys.stdout.write(printed.getvalue())
+            print(_failure_line(str(name), exc))
+            results[name] = False
+            first = exc if first is None else first
+        else:
+            text = printed.getvalue()
+            sys.stdout.write(text)
+            if not any(line.lstrip().startswith(PASSED_MARK) for line in text.splitlines()):
+                print(f"{PASSED_MARK} {name}")
+            results[name] = True
+    if first is not None and not any(results.values()):
+        raise first.with_traceback(_without_library_frames(first.__traceback__))
+    return results

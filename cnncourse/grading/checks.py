@@ -8,8 +8,9 @@ hidden tests of a graded notebook may still check more cases.
 
 The building blocks (:func:`assert_close`, :func:`check_function`,
 :func:`check_backward`, :func:`check_gradient`, :class:`Case`) work for any exercise;
-:func:`fraction_correct` and :func:`points` give partial credit: a test cell that gives
-partial credit ends with the number of points earned, as nbgrader reads it::
+:func:`fraction_correct`, :func:`gradients_correct` (which of dx, dw, db are right) and
+:func:`points` give partial credit: a test cell that gives partial credit ends with the
+number of points earned, as nbgrader reads it::
 
     points(fraction_correct(conv2d_forward, F.conv2d_forward, cases), out_of=3)  # -> 2.25
 
@@ -37,9 +38,11 @@ from .checking import (
     check_gradient,
     first_output,
     fraction_correct,
+    gradients_correct,
     name_of,
     passed,
     points,
+    run_parts,
 )
 
 __all__ = [
@@ -66,8 +69,10 @@ __all__ = [
     "check_softmax_cross_entropy",
     "first_output",
     "fraction_correct",
+    "gradients_correct",
     "passed",
     "points",
+    "run_parts",
 ]
 
 
@@ -78,26 +83,73 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
-def _conv_cases(dtype=np.float64) -> list[Case]:
+def _conv_cases() -> list[Case]:
     rng = _rng(0)
-    specs = [  # x shape, w shape, stride, padding
-        ((1, 4, 4, 1), (3, 3, 1, 1), 1, 0),
-        ((2, 5, 5, 3), (3, 3, 3, 2), 1, 1),
-        ((1, 7, 6, 2), (3, 2, 2, 3), 2, 1),
+    specs = [  # x shape, w shape, stride, padding, dtype
+        ((1, 4, 4, 1), (3, 3, 1, 1), 1, 0, np.float64),
+        ((2, 5, 5, 3), (3, 3, 3, 2), 1, 1, np.float64),
+        ((1, 7, 6, 2), (3, 2, 2, 3), 2, 1, np.float64),
+        ((2, 5, 4, 2), (2, 3, 2, 2), 1, 1, np.float32),
     ]
     cases = []
-    for xs, ws, stride, padding in specs:
+    for xs, ws, stride, padding, dtype in specs:
         x = rng.standard_normal(xs).astype(dtype)
         w = rng.standard_normal(ws).astype(dtype)
         b = rng.standard_normal(ws[-1]).astype(dtype)
-        cases.append(
-            Case(
-                (x, w, b),
-                {"stride": stride, "padding": padding},
-                f"x {xs}, w {ws}, b, stride={stride}, padding={padding}",
+        cases.append(Case((x, w, b), {"stride": stride, "padding": padding}))
+    return cases
+
+
+def _conv_backward_cases(strided: bool) -> list[Case]:
+    rng = _rng(6)
+    cases = [c for c in _conv_cases() if c.kwargs["stride"] == 1 and c.args[0].dtype == np.float64]
+    specs = [((1, 5, 6, 2), (3, 2, 2, 2), 1, 2)]  # x shape, w shape, stride, padding
+    if strided:
+        specs += [((1, 7, 6, 2), (3, 2, 2, 3), 2, 1), ((2, 6, 6, 1), (3, 3, 1, 2), 2, 1)]
+    for xs, ws, stride, padding in specs:
+        x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[-1])
+        cases.append(Case((x, w, b), {"stride": stride, "padding": padding}))
+    return cases
+
+
+def _close(got, expected) -> bool:
+    got, expected = np.asarray(got), np.asarray(expected)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=1e-5, atol=1e-5))
+
+
+def _conv_forward_diagnose(got, case: Case) -> str:
+    """A hint when ``got`` is the output of a flipped or transposed kernel (computed)."""
+    x, w, b = case.args
+    variants = [
+        (
+            w[::-1, ::-1],
+            "your output is the true convolution, with the kernel flipped on both axes "
+            "(w[::-1, ::-1]); this layer computes a cross-correlation: multiply "
+            "xp[n, i*s + di, j*s + dj, c] by w[di, dj, c, f] as it is, without flipping",
+        ),
+        (
+            w[::-1, :],
+            "your output is what the kernel gives with its rows reversed (w[::-1, :]); the "
+            "kernel is not flipped (cross-correlation): window row di goes with w[di]",
+        ),
+        (
+            w[:, ::-1],
+            "your output is what the kernel gives with its columns reversed (w[:, ::-1]); "
+            "the kernel is not flipped (cross-correlation): window column dj goes with w[:, dj]",
+        ),
+    ]
+    if w.shape[0] == w.shape[1]:
+        variants.append(
+            (
+                w.transpose(1, 0, 2, 3),
+                "your output is what the kernel gives with its rows and columns swapped "
+                "(w transposed): window row di and column dj go with w[di, dj]",
             )
         )
-    return cases
+    for variant, hint in variants:
+        if not np.array_equal(variant, w) and _close(got, F.conv2d_forward(x, variant, b, **case.kwargs)[0]):
+            return hint
+    return ""
 
 
 def check_output_size(fn: Callable) -> None:
@@ -109,15 +161,52 @@ def check_output_size(fn: Callable) -> None:
 
 def check_conv2d_forward(fn: Callable) -> None:
     """``fn(x, w, b, stride, padding)`` -> ``out`` or ``(out, cache)``; x ``(N, H, W, C_in)``,
-    w ``(KH, KW, C_in, C_out)``, b ``(C_out,)``, out ``(N, OH, OW, C_out)``."""
+    w ``(KH, KW, C_in, C_out)``, b ``(C_out,)``, out ``(N, OH, OW, C_out)`` in x's dtype
+    (a float32 case checks it). A flipped or transposed kernel gets a hint."""
     check_function(
-        fn, F.conv2d_forward, _conv_cases(), name=name_of(fn), output=lambda r: first_output(r, name_of(fn))
+        fn,
+        F.conv2d_forward,
+        _conv_cases(),
+        name=name_of(fn),
+        output=lambda r: first_output(r, name_of(fn)),
+        diagnose=_conv_forward_diagnose,
     )
 
 
-def check_conv2d_backward(forward: Callable, backward: Callable) -> None:
-    """``backward(dout, cache)`` -> ``(dx, dw, db)`` for the cache of ``forward``."""
-    cases = _conv_cases()[:2]
+def _conv_backward_diagnose(grads, dout, inputs, kwargs) -> str:
+    """A hint for an uncropped dx, a dx from the unflipped kernel or a flipped dw (computed)."""
+    x, w, b = inputs["x"], inputs["w"], inputs["b"]
+    p = kwargs.get("padding", 0)
+    n, h, width, c = x.shape
+    dx, dw = grads.get("dx"), grads.get("dw")
+    if isinstance(p, int) and p > 0 and np.shape(dx) == (n, h + 2 * p, width + 2 * p, c):
+        return (
+            f"dx has the shape of the padded input {(n, h + 2 * p, width + 2 * p, c)}: crop the "
+            f"padding, {p} from each side: dx = dx_padded[:, {p}:{p} + H, {p}:{p} + W, :]"
+        )
+    _, flipped_cache = F.conv2d_forward(x, w[::-1, ::-1].copy(), b, **kwargs)
+    if _close(dx, F.conv2d_backward(dout, flipped_cache)[0]):
+        return (
+            "dx is the full correlation of dout with the kernel as it is; flip it on both "
+            "spatial axes first (w[::-1, ::-1])"
+        )
+    _, dw_ref, _ = F.conv2d_backward(dout, F.conv2d_forward(x, w, b, **kwargs)[1])
+    if _close(dw, dw_ref[::-1, ::-1]):
+        return (
+            "dw is the right dw flipped on both axes: dw is the correlation of the padded "
+            "input with dout, dw[di, dj] = sum of xp[n, i*s + di, j*s + dj] * dout[n, i, j]"
+        )
+    return ""
+
+
+def check_conv2d_backward(forward: Callable, backward: Callable, *, strided: bool = False) -> None:
+    """``backward(dout, cache)`` -> ``(dx, dw, db)`` for the cache of ``forward``.
+
+    Cases with padding 0, 1 and 2 and stride 1; ``strided=True`` adds stride-2 cases (for
+    a forward that takes a stride: chapter 6's takes stride 1 only). Each gradient is
+    checked on its own; an uncropped dx, a dx from the unflipped kernel and a flipped dw
+    get a hint."""
+    cases = _conv_backward_cases(strided)
     for case in cases:
         x, w, b = case.args
         check_backward(
@@ -129,6 +218,8 @@ def check_conv2d_backward(forward: Callable, backward: Callable) -> None:
             forward_kwargs=case.kwargs,
             name=name_of(backward),
             quiet=True,
+            note=case.note,
+            diagnose=_conv_backward_diagnose,
         )
     passed(name_of(backward), len(cases), "dx, dw and db")
 
@@ -136,34 +227,109 @@ def check_conv2d_backward(forward: Callable, backward: Callable) -> None:
 def _pool_cases() -> list[Case]:
     rng = _rng(1)
     return [
-        Case((rng.standard_normal((1, 4, 4, 1)),), {"pool_size": 2}, "x (1, 4, 4, 1), pool_size=2"),
-        Case((rng.standard_normal((2, 6, 6, 3)),), {"pool_size": 3}, "x (2, 6, 6, 3), pool_size=3"),
-        Case(
-            (rng.standard_normal((1, 5, 5, 2)),),
-            {"pool_size": 3, "stride": 2},
-            "x (1, 5, 5, 2), pool_size=3, stride=2 (overlapping windows)",
-        ),
+        Case((rng.standard_normal((1, 4, 4, 1)),), {"pool_size": 2}),
+        Case((rng.standard_normal((2, 6, 6, 3)),), {"pool_size": 3}),
+        Case((rng.standard_normal((1, 5, 5, 2)),), {"pool_size": 3, "stride": 2}, note="overlapping windows"),
+        Case((rng.standard_normal((2, 4, 6, 3)).astype(np.float32),), {"pool_size": 2, "stride": 2}),
     ]
 
 
+# Each channel has windows whose maximum appears two or three times, not first in the window.
+_TIES = np.array([[1.0, 2.0, 0.0, 0.0], [2.0, 0.0, 1.0, 1.0], [3.0, 3.0, 2.0, 0.0], [3.0, 1.0, 2.0, 2.0]])
+
+
+def _pool_backward_cases() -> list[Case]:
+    rng = _rng(7)
+    ties = np.stack([_TIES, _TIES.T[::-1]], axis=-1)[None]
+    return [
+        *(c for c in _pool_cases() if c.args[0].dtype == np.float64),
+        Case((rng.standard_normal((1, 4, 4, 2)),), {"pool_size": 2, "stride": 1}, note="overlapping windows"),
+        Case((ties,), {"pool_size": 2}, note="tied maxima: the gradient goes to the first of them"),
+    ]
+
+
+_OVERWRITE_HINT = (
+    "your dx is what assigning gives: where windows overlap (stride < pool_size) a position "
+    "can get gradient from several windows, and each window's gradient must be added "
+    "(dx[...] += ..., or np.add.at), not assigned with ="
+)
+_ALL_TIES_HINT = (
+    "your dx sends the gradient to every tied maximum of a window; send it to the first "
+    "of them only (row-major order, the one np.argmax of the flattened window picks)"
+)
+_LAST_TIE_HINT = (
+    "your dx sends the gradient to the last tied maximum of a window; send it to the first "
+    "of them (row-major order, the one np.argmax of the flattened window picks)"
+)
+
+
+def _pool_backward_variants(x, k, s, dout, mode) -> list[tuple[np.ndarray, str]]:
+    """dx as the classic mistakes compute it: ``=`` instead of ``+=``; every / the last tie."""
+    n, h, w, c = x.shape
+    oh, ow = (h - k) // s + 1, (w - k) // s + 1
+    over_point, over_window, all_ties, last_tie = (np.zeros(x.shape) for _ in range(4))
+    positions = np.arange(k * k)[None, :, None]
+    for i in range(oh):
+        for j in range(ow):
+            region = (slice(None), slice(i * s, i * s + k), slice(j * s, j * s + k), slice(None))
+            win = x[region]
+            g = dout[:, i, j, :][:, None, None, :]
+            if mode == "max":
+                flat = win.reshape(n, k * k, c)
+                first = (positions == flat.argmax(axis=1)[:, None, :]).reshape(win.shape)
+                last = (positions == k * k - 1 - flat[:, ::-1].argmax(axis=1)[:, None, :]).reshape(win.shape)
+                local = first * g
+                over_point[region] = np.where(first, g, over_point[region])
+                all_ties[region] += (win == win.max(axis=(1, 2), keepdims=True)) * g
+                last_tie[region] += last * g
+            else:
+                local = np.broadcast_to(g / (k * k), win.shape)
+            over_window[region] = local
+    variants = []
+    if s < k:
+        variants += [(over_point, _OVERWRITE_HINT)] if mode == "max" else []
+        variants += [(over_window, _OVERWRITE_HINT)]
+    if mode == "max":
+        variants += [(all_ties, _ALL_TIES_HINT), (last_tie, _LAST_TIE_HINT)]
+    return variants
+
+
+def _pool_backward_diagnose(mode: str) -> Callable:
+    def diagnose(grads, dout, inputs, kwargs) -> str:
+        k = kwargs["pool_size"]
+        s = kwargs.get("stride") or k
+        for variant, hint in _pool_backward_variants(inputs["x"], k, s, dout, mode):
+            if _close(grads["dx"], variant):
+                return hint
+        return ""
+
+    return diagnose
+
+
 def check_max_pool_forward(fn: Callable) -> None:
-    """``fn(x, pool_size, stride=None)`` -> the maximum of each window, ``(N, OH, OW, C)``."""
+    """``fn(x, pool_size, stride=None)`` -> the maximum of each window, ``(N, OH, OW, C)``
+    in x's dtype (a float32 case checks it)."""
     check_function(
         fn, F.max_pool_forward, _pool_cases(), name=name_of(fn), output=lambda r: first_output(r, name_of(fn))
     )
 
 
 def check_avg_pool_forward(fn: Callable) -> None:
-    """``fn(x, pool_size, stride=None)`` -> the mean of each window, ``(N, OH, OW, C)``."""
+    """``fn(x, pool_size, stride=None)`` -> the mean of each window, ``(N, OH, OW, C)``
+    in x's dtype (a float32 case checks it)."""
     check_function(
         fn, F.avg_pool_forward, _pool_cases(), name=name_of(fn), output=lambda r: first_output(r, name_of(fn))
     )
 
 
 def check_pool_backward(forward: Callable, backward: Callable, mode: str = "max") -> None:
-    """``backward(dout, cache)`` -> ``dx`` for max or average pooling."""
+    """``backward(dout, cache)`` -> ``dx`` for max or average pooling.
+
+    Cases include overlapping windows (stride < pool_size: gradients add up) and, for max
+    pooling, tied maxima (the gradient goes to the first, as ``np.argmax`` picks it);
+    ``=`` instead of ``+=`` and a gradient sent to every (or the last) tie get a hint."""
     ref_forward = {"max": F.max_pool_forward, "avg": F.avg_pool_forward}[mode]
-    cases = _pool_cases()
+    cases = _pool_backward_cases()
     for case in cases:
         check_backward(
             forward,
@@ -174,6 +340,8 @@ def check_pool_backward(forward: Callable, backward: Callable, mode: str = "max"
             forward_kwargs=case.kwargs,
             name=name_of(backward),
             quiet=True,
+            note=case.note,
+            diagnose=_pool_backward_diagnose(mode),
         )
     passed(name_of(backward), len(cases), f"dx of {mode} pooling")
 

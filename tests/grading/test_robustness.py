@@ -92,7 +92,8 @@ EXPECTED = {
         [
             "output_size(5, 3, 1, 1): expected 5, got 3",
             "partial credit: 2.25 of 3 points",
-            "the public checks passed but the hidden tests failed (AssertionError)",
+            # max_pool_forward's float64 output: the public checks have a float32 case
+            "dtype expected float32, got float64: float32 in, float32 out",
         ],
     ),
     "raises": (
