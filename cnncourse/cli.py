@@ -278,7 +278,7 @@ def cmd_grade(args) -> int:
 def cmd_check(args) -> int:
     from .grading.grade import grade_notebook, load_source, source_from_notebook
     from .grading.notebook_format import NotebookError
-    from .grading.report import summary_text
+    from .grading.report import check_text
     from .grading.runner import Limits
     from .grading.status import Status
 
@@ -292,15 +292,9 @@ def cmd_check(args) -> int:
         cell_timeout=args.timeout, notebook_timeout=max(600.0, args.timeout), threads=os.cpu_count() or 1
     )
     result = grade_notebook(source, args.notebook, args.notebook.stem, limits, source=nb)
-    print(summary_text(result))
+    print(check_text(result))
     if result.status != Status.GRADED:
         return 2
-    has_hidden = any(t.hidden for t in result.tests)
-    if not has_hidden:
-        print(
-            "\nThese are the public tests only: when the notebook is graded, hidden tests "
-            "check more cases, so the final score may be lower."
-        )
     return 0 if result.score == result.max_score else 1
 
 

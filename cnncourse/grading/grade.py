@@ -35,6 +35,7 @@ from .status import Status
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 STDERR_CHARS = 500  # of a test's stderr shown in its message
 FAILED_MARK = "\u2717"  # how the checks start a line about a part that failed
+PASSED_MARK = "\u2713"  # ... and about a part (or a check) that passed
 MAX_PARTS, MAX_PART_CHARS = 20, 300
 MAX_COPY_BYTES = 200 * 2**20
 MAX_COPY_FILES = 2000
@@ -52,6 +53,7 @@ class TestResult:
     message: str  # for the learner: what was expected, what came back
     hidden: bool = False  # the cell has hidden tests
     details: str = ""  # the short traceback of a public failure, shown folded below it
+    parts: list[str] = field(default_factory=list)  # the public part's "\u2713"/"\u2717" lines, in order
 
 
 @dataclass
@@ -159,11 +161,33 @@ def _with_failed_parts(message: str, outcome: Outcome) -> str:
     return "\n".join([message, *lines])
 
 
+def part_lines(stdout: str) -> list[str]:
+    """The lines a test cell printed about its parts and checks, in order: those starting
+    with "\u2713" or "\u2717" (``checks.run_parts`` prints one per part), without repeats."""
+    lines = [line.strip() for line in stdout.splitlines()]
+    lines = [line[:MAX_PART_CHARS] for line in dict.fromkeys(lines) if line[:1] in (PASSED_MARK, FAILED_MARK)]
+    if len(lines) > MAX_PARTS:
+        lines = [*lines[:MAX_PARTS], f"... and {len(lines) - MAX_PARTS} more"]
+    return lines
+
+
+def failed_part_names(lines: list[str]) -> list[str]:
+    """The names of the parts that failed, from lines such as "\u2717 name: message"."""
+    names = [line[1:].split(":", 1)[0].strip() for line in lines if line.startswith(FAILED_MARK)]
+    return [name for name in dict.fromkeys(names) if name and not name.startswith("...")]
+
+
 def _learner_traceback(traceback: str, message: str) -> tuple[str, str]:
     """``(notes, traceback)``: the exception's notes (the lines after ``message`` at the
     end, such as "(raised by output_size(5, 3, 1, 0))"), and the traceback before the
     message, without IPython's ruler and padded header."""
     lines = [line for line in traceback.splitlines() if not re.fullmatch(r"-{20,}", line)]
+    # IPython's "[... skipping hidden 1 frame]" (frames marked __tracebackhide__) folds like
+    # the library frames do
+    lines = [
+        "    ..." if re.fullmatch(r"\s*\[\.\.\. skipping hidden \d+ frames?\]\s*", ln) else ln for ln in lines
+    ]
+    lines = [ln for i, ln in enumerate(lines) if not (ln == "    ..." and i and lines[i - 1] == ln)]
     if lines and re.fullmatch(r"\S+\s+Traceback \(most recent call last\)", lines[0]):
         lines[0] = "Traceback (most recent call last):"
     said = [line.strip() for line in message.splitlines()]
@@ -182,6 +206,12 @@ def _limit(outcome: Outcome, limits: Limits) -> str:
 
 
 def score_test(step, outcome: Outcome, limits: Limits) -> TestResult:
+    test = _score_test(step, outcome, limits)
+    test.parts = part_lines(outcome.stdout)
+    return test
+
+
+def _score_test(step, outcome: Outcome, limits: Limits) -> TestResult:
     hidden = step.has_hidden
     max_points = step.points
 
@@ -258,10 +288,12 @@ def score_test(step, outcome: Outcome, limits: Limits) -> TestResult:
         return result(
             0, Status.FAILED, _with_failed_parts("none of the test's cases passed", outcome) + warnings
         )
+    failed = failed_part_names(part_lines(outcome.stdout))
+    named = f" ({', '.join(failed)} failed)" if failed else ""
     return result(
         points,
         Status.PARTIAL,
-        _with_failed_parts(f"partial credit: {points:g} of {max_points:g} points", outcome) + warnings,
+        _with_failed_parts(f"partial credit: {points:g} of {max_points:g} points{named}", outcome) + warnings,
     )
 
 

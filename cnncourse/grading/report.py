@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .atomic import write_text
-from .grade import SubmissionResult
+from .grade import FAILED_MARK, SubmissionResult
 from .status import Status
 from .submissions import safe_name
 
@@ -38,11 +38,28 @@ def _sandbox(result: SubmissionResult) -> str:
     return result.sandbox or "off"
 
 
+def message_lines(test) -> list[str]:
+    """What a test says, as the notebook showed it: the message, then one line per part.
+
+    The parts are the lines the public part printed (``checks.run_parts`` prints
+    "\u2713 name" or "\u2717 name: message" for each part), in the order they ran; the
+    message's own "\u2717" lines are those, so they are not repeated.
+    """
+    parts = list(getattr(test, "parts", None) or [])
+    lines = test.message.splitlines()
+    if not parts:
+        return lines
+    head = [line for line in lines if not line.startswith(FAILED_MARK) or line not in parts]
+    return head + parts
+
+
 def feedback_text(test) -> str:
-    """A test's feedback as plain text: the message, then the traceback below a rule."""
+    """A test's feedback as plain text: the message and its parts, then the traceback
+    below a rule."""
+    message = "\n".join(message_lines(test))
     if not test.details:
-        return test.message
-    return f"{test.message}\n\n{TRACEBACK_RULE}\n{test.details}"
+        return message
+    return f"{message}\n\n{TRACEBACK_RULE}\n{test.details}"
 
 
 def gradescope_json(result: SubmissionResult) -> dict:
@@ -106,6 +123,35 @@ def summary_text(result: SubmissionResult, tests: bool = True) -> str:
     return "\n".join(lines)
 
 
+PUBLIC_ONLY = (
+    "These are the public checks only: when the notebook is graded, hidden tests "
+    "check more cases, so the final score may be lower."
+)
+
+
+def check_text(result: SubmissionResult) -> str:
+    """What ``cnncourse check`` prints: the points on the public checks, then each test
+    with the lines its cell showed in the notebook (a "\u2713" or "\u2717" line per part)."""
+    hidden = any(t.hidden for t in result.tests)
+    what = "the public and hidden tests" if hidden else "the public checks"
+    status = "" if result.status == Status.GRADED else f" ({result.status})"  # missing, unreadable, error
+    lines = [f"{result.student}: {_num(result.score)} / {_num(result.max_score)} points on {what}{status}"]
+    lines.append(f"sandbox: {_sandbox(result)}")
+    lines += [f"note: {note}" for note in result.notes]
+    for test in result.tests:
+        mark = {Status.PASSED: "PASS", Status.PARTIAL: "PART"}.get(test.status, "FAIL")
+        with_hidden = " [hidden tests]" if test.hidden else ""
+        lines.append(f"{mark} {test.grade_id}{with_hidden}: {_num(test.points)} / {_num(test.max_points)}")
+        if test.status != Status.PASSED:
+            lines += ["    " + line for line in message_lines(test)]
+            if test.details:
+                lines.append("    traceback:")
+                lines += ["        " + line for line in test.details.splitlines()]
+    if not hidden:
+        lines += ["", PUBLIC_ONLY]
+    return "\n".join(lines)
+
+
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
 table { border-collapse: collapse; width: 100%; }
@@ -123,7 +169,8 @@ def feedback_html(result: SubmissionResult) -> str:
     rows = []
     for test in result.tests:
         label = e(test.grade_id) + (" <small>(with hidden tests)</small>" if test.hidden else "")
-        message = "" if test.status == Status.PASSED else f"<pre>{e(test.message)}</pre>"
+        shown = "\n".join(message_lines(test))
+        message = "" if test.status == Status.PASSED else f"<pre>{e(shown)}</pre>"
         if message and test.details:
             message += f"<details><summary>Traceback</summary><pre>{e(test.details)}</pre></details>"
         rows.append(
