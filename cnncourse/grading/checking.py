@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import inspect
 import io
 import os
@@ -49,12 +50,46 @@ __all__ = [
     "first_output",
     "fraction_correct",
     "gradients_correct",
+    "learner_facing",
     "name_of",
     "passed",
     "points",
     "points_summary",
     "run_parts",
 ]
+
+
+# --------------------------------------------------------------------------- learner-facing
+
+
+def learner_facing(fn: Callable) -> Callable:
+    """Decorate a check that notebooks call directly: when it raises, the exception (the
+    same object: message, notes and chaining unchanged) propagates without the frames of
+    the grading framework, cnncourse/grading, so the learner's traceback shows the cell's
+    line, the frames of the learner's own code, and the message.
+
+    The wrapper's own frame cannot leave the traceback (it re-raises); it is marked for
+    IPython to hide. IPython never hides the innermost frame, so when no frame of the
+    learner's is left below it, the caller's frame (the cell's line) is put below it
+    again. Nested decorated calls are fine: each strips again, and a repeated frame next
+    to itself is dropped. Signature, name and docstring are ``fn``'s.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        __tracebackhide__ = True  # IPython leaves this frame out of a learner's traceback
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            tb = _without_library_frames(exc.__traceback__)
+            if tb is None:
+                caller = sys._getframe(1)
+                tb = types.TracebackType(None, caller, caller.f_lasti, caller.f_lineno or 0)
+            # The same object, re-raised without `from`: __cause__, __context__ and
+            # __suppress_context__ stay as they were.
+            raise exc.with_traceback(tb)  # noqa: B904
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------- assertions
@@ -78,6 +113,7 @@ def _as_array(got, name: str) -> np.ndarray:
     return arr
 
 
+@learner_facing
 def assert_shape(got, expected: tuple, name: str = "output") -> None:
     """Raise unless ``got`` has shape ``expected``; hints at permuted (NCHW) axes."""
     arr = _as_array(got, name)
@@ -89,6 +125,7 @@ def assert_shape(got, expected: tuple, name: str = "output") -> None:
         raise AssertionError(f"{name}: shape expected {expected}, got {arr.shape}{hint}")
 
 
+@learner_facing
 def assert_dtype(got, expected, name: str = "output") -> None:
     """Raise unless ``got`` has dtype ``expected`` (the input's dtype should win)."""
     arr = _as_array(got, name)
@@ -99,6 +136,7 @@ def assert_dtype(got, expected, name: str = "output") -> None:
         )
 
 
+@learner_facing
 def assert_close(got, expected, name: str = "output", rtol: float = 1e-6, atol: float = 1e-8) -> None:
     """Raise unless ``got`` matches ``expected`` value by value.
 
@@ -198,6 +236,7 @@ def _call(fn, case: Case, what: str):
         raise
 
 
+@learner_facing
 def first_output(result, name: str = "forward"):
     """``out`` from a forward pass that returns ``(out, cache)`` (or just ``out``)."""
     if isinstance(result, tuple):
@@ -215,6 +254,7 @@ def name_of(fn) -> str:
 # --------------------------------------------------------------------------- generic checks
 
 
+@learner_facing
 def check_function(
     fn: Callable,
     reference: Callable,
@@ -323,6 +363,7 @@ def _compare(got, expected, what, names, rtol, atol, check_dtype, input_dtype=""
             assert_dtype(got, expected.dtype, what)
 
 
+@learner_facing
 def fraction_correct(fn: Callable, reference: Callable, cases: Sequence, **kwargs) -> float:
     """Share of ``cases`` on which ``fn`` matches ``reference`` (an error counts as wrong).
 
@@ -342,6 +383,7 @@ def fraction_correct(fn: Callable, reference: Callable, cases: Sequence, **kwarg
     return right / len(cases)
 
 
+@learner_facing
 def points(fraction, out_of) -> float:
     """The points earned for ``fraction`` of a test cell worth ``out_of`` points.
 
@@ -373,6 +415,7 @@ def points(fraction, out_of) -> float:
     return earned
 
 
+@learner_facing
 def check_backward(
     forward: Callable,
     backward: Callable,
@@ -418,6 +461,7 @@ def check_backward(
         passed(run.name, len(errors), "gradients " + ", ".join(errors))
 
 
+@learner_facing
 def gradients_correct(
     forward: Callable,
     backward: Callable,
@@ -532,6 +576,7 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
+@learner_facing
 def check_gradient(
     forward: Callable,
     backward: Callable,
@@ -615,11 +660,13 @@ def _failure_line(name: str, exc: BaseException) -> str:
 
 def _without_library_frames(tb):
     """``tb`` without the frames of the grading framework, cnncourse/grading (the learner's
-    frames stay)."""
+    frames stay), nor an entry repeating the one above it (see :func:`learner_facing`)."""
     library = os.path.dirname(os.path.abspath(__file__))
     frames = []
     while tb is not None:
-        if os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) != library:
+        if os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) != library and not (
+            frames and frames[-1].tb_frame is tb.tb_frame and frames[-1].tb_lasti == tb.tb_lasti
+        ):
             frames.append(tb)
         tb = tb.tb_next
     kept = None

@@ -39,6 +39,7 @@ from .checking import (
     first_output,
     fraction_correct,
     gradients_correct,
+    learner_facing,
     name_of,
     passed,
     points,
@@ -53,26 +54,43 @@ __all__ = [
     "assert_shape",
     "check_avg_pool_forward",
     "check_backward",
+    "check_box_blur_kernel",
     "check_conv2d_backward",
     "check_conv2d_forward",
+    "check_convolve2d",
+    "check_correlate2d",
+    "check_cross_entropy_grad",
+    "check_cross_entropy_loss",
     "check_dense_backward",
     "check_dense_forward",
+    "check_edge_strength",
+    "check_flatten",
     "check_function",
     "check_gradient",
+    "check_leaky_relu",
+    "check_leaky_relu_grad",
     "check_max_pool_forward",
+    "check_one_hot",
     "check_output_size",
     "check_pool_backward",
     "check_relu_backward",
     "check_relu_forward",
     "check_sigmoid_forward",
+    "check_sigmoid_grad",
+    "check_sobel_kernels",
     "check_softmax",
     "check_softmax_cross_entropy",
+    "check_sum_pool_forward",
+    "check_tanh_forward",
+    "check_tanh_grad",
     "first_output",
     "fraction_correct",
     "gradients_correct",
     "passed",
     "points",
     "run_parts",
+    "score_conv2d_backward",
+    "score_dense_backward",
 ]
 
 
@@ -152,6 +170,7 @@ def _conv_forward_diagnose(got, case: Case) -> str:
     return ""
 
 
+@learner_facing
 def check_output_size(fn: Callable) -> None:
     """``fn(n, k, stride, padding)``: output length of a window of size ``k`` sliding
     over ``n`` values padded by ``padding`` on each side: ``(n + 2p - k) // s + 1``."""
@@ -159,6 +178,7 @@ def check_output_size(fn: Callable) -> None:
     check_function(fn, lambda n, k, s, p: _reference_output_size(n, k, s, 2 * p), cases, name=name_of(fn))
 
 
+@learner_facing
 def check_conv2d_forward(fn: Callable) -> None:
     """``fn(x, w, b, stride, padding)`` -> ``out`` or ``(out, cache)``; x ``(N, H, W, C_in)``,
     w ``(KH, KW, C_in, C_out)``, b ``(C_out,)``, out ``(N, OH, OW, C_out)`` in x's dtype
@@ -199,6 +219,7 @@ def _conv_backward_diagnose(grads, dout, inputs, kwargs) -> str:
     return ""
 
 
+@learner_facing
 def check_conv2d_backward(forward: Callable, backward: Callable, *, strided: bool = False) -> None:
     """``backward(dout, cache)`` -> ``(dx, dw, db)`` for the cache of ``forward``.
 
@@ -306,6 +327,7 @@ def _pool_backward_diagnose(mode: str) -> Callable:
     return diagnose
 
 
+@learner_facing
 def check_max_pool_forward(fn: Callable) -> None:
     """``fn(x, pool_size, stride=None)`` -> the maximum of each window, ``(N, OH, OW, C)``
     in x's dtype (a float32 case checks it)."""
@@ -314,6 +336,7 @@ def check_max_pool_forward(fn: Callable) -> None:
     )
 
 
+@learner_facing
 def check_avg_pool_forward(fn: Callable) -> None:
     """``fn(x, pool_size, stride=None)`` -> the mean of each window, ``(N, OH, OW, C)``
     in x's dtype (a float32 case checks it)."""
@@ -322,6 +345,7 @@ def check_avg_pool_forward(fn: Callable) -> None:
     )
 
 
+@learner_facing
 def check_pool_backward(forward: Callable, backward: Callable, mode: str = "max") -> None:
     """``backward(dout, cache)`` -> ``dx`` for max or average pooling.
 
@@ -357,6 +381,7 @@ def _activation_cases() -> list[Case]:
     ]
 
 
+@learner_facing
 def check_relu_forward(fn: Callable) -> None:
     """``fn(x)`` -> ``max(0, x)`` (or ``(out, cache)``), same shape and dtype as ``x``."""
     check_function(
@@ -368,6 +393,7 @@ def check_relu_forward(fn: Callable) -> None:
     )
 
 
+@learner_facing
 def check_relu_backward(forward: Callable, backward: Callable) -> None:
     """``backward(dout, cache)`` -> ``dx = dout * (x > 0)``."""
     cases = _activation_cases()[:2]
@@ -384,6 +410,7 @@ def check_relu_backward(forward: Callable, backward: Callable) -> None:
     passed(name_of(backward), len(cases), "dx")
 
 
+@learner_facing
 def check_sigmoid_forward(fn: Callable) -> None:
     """``fn(x)`` -> ``1 / (1 + exp(-x))``, without overflow warnings for large ``|x|``."""
     cases = [*_activation_cases(), Case((np.array([-1000.0, 0.0, 1000.0]),), label="x = [-1000, 0, 1000]")]
@@ -393,6 +420,7 @@ def check_sigmoid_forward(fn: Callable) -> None:
         )
 
 
+@learner_facing
 def check_softmax(fn: Callable) -> None:
     """``fn(logits)`` -> probabilities over the last axis; stable for huge logits."""
     rng = _rng(3)
@@ -404,6 +432,7 @@ def check_softmax(fn: Callable) -> None:
         check_function(fn, F.softmax, cases, name=name_of(fn))
 
 
+@learner_facing
 def check_softmax_cross_entropy(fn: Callable) -> None:
     """``fn(logits, y)`` -> ``(loss, dlogits)``: mean cross-entropy and its gradient."""
     rng = _rng(4)
@@ -433,6 +462,7 @@ def _dense_cases() -> list[Case]:
     ]
 
 
+@learner_facing
 def check_dense_forward(fn: Callable) -> None:
     """``fn(x, w, b)`` -> ``x @ w + b`` (or ``(out, cache)``); x ``(N, D_in)``."""
     check_function(
@@ -440,6 +470,7 @@ def check_dense_forward(fn: Callable) -> None:
     )
 
 
+@learner_facing
 def check_dense_backward(forward: Callable, backward: Callable) -> None:
     """``backward(dout, cache)`` -> ``(dx, dw, db)``."""
     cases = _dense_cases()
@@ -455,3 +486,279 @@ def check_dense_backward(forward: Callable, backward: Callable) -> None:
             quiet=True,
         )
     passed(name_of(backward), len(cases), "dx, dw and db")
+
+
+# --------------------------------------------------------------------------- chapter checks
+# (the references of chapters 2 to 5, kept out of the learner's test cells)
+
+
+def _correlate2d_reference(image, kernel):
+    return F.conv2d_forward(image[None, :, :, None], kernel[:, :, None, None])[0][0, :, :, 0]
+
+
+def _convolve2d_reference(image, kernel):
+    return _correlate2d_reference(image, kernel[::-1, ::-1])
+
+
+def _correlate_cases() -> list:
+    rng = _rng(0)
+    return [
+        (rng.standard_normal((4, 4)), rng.standard_normal((3, 3))),
+        (rng.standard_normal((6, 5)), rng.standard_normal((2, 3))),
+    ]
+
+
+@learner_facing
+def check_correlate2d(fn: Callable) -> None:
+    """``fn(image, kernel)`` -> the valid 2D cross-correlation (kernel not flipped)."""
+    check_function(fn, _correlate2d_reference, _correlate_cases(), name=name_of(fn), check_dtype=False)
+
+
+@learner_facing
+def check_convolve2d(fn: Callable) -> None:
+    """``fn(image, kernel)`` -> the valid 2D convolution (kernel flipped on both axes)."""
+    check_function(fn, _convolve2d_reference, _correlate_cases(), name=name_of(fn), check_dtype=False)
+
+
+@learner_facing
+def check_box_blur_kernel(fn: Callable) -> None:
+    """``fn(k)`` -> a ``(k, k)`` kernel whose weights average the window."""
+    name = name_of(fn)
+    for k in (3, 4):
+        blur = fn(k)
+        assert_shape(blur, (k, k), f"{name}({k})")
+        assert_close(blur, np.full((k, k), 1 / k**2), f"{name}({k}): every weight 1/{k**2}")
+    passed(name, 2)
+
+
+@learner_facing
+def check_sobel_kernels(fn: Callable) -> None:
+    """``fn()`` -> ``(kx, ky)``: Sobel kernels for left-to-right and top-to-bottom change."""
+    name = name_of(fn)
+    result = fn()
+    assert isinstance(result, tuple) and len(result) == 2, f"{name}() should return (kx, ky)"
+    kx, ky = (np.asarray(k) for k in result)
+    assert_shape(kx, (3, 3), f"{name}: kx")
+    assert_shape(ky, (3, 3), f"{name}: ky")
+    ramp = np.tile(np.arange(6.0), (6, 1))[None, :, :, None]  # brightness grows from left to right
+    assert_close(
+        F.conv2d_forward(ramp, kx[:, :, None, None])[0],
+        np.full((1, 4, 4, 1), 8.0),
+        f"{name}: kx on a left-to-right ramp (should be 8 everywhere: is kx flipped?)",
+    )
+    assert_close(
+        F.conv2d_forward(ramp, ky[:, :, None, None])[0],
+        np.zeros((1, 4, 4, 1)),
+        f"{name}: ky on a left-to-right ramp (a top-to-bottom detector sees nothing)",
+    )
+    assert_close(ky, kx.T, f"{name}: ky (should be kx transposed)")
+    passed(name, 5)
+
+
+def _edges_reference(gray):
+    kx = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    gx = _correlate2d_reference(gray, kx)
+    gy = _correlate2d_reference(gray, kx.T)
+    return np.sqrt(gx**2 + gy**2)
+
+
+@learner_facing
+def check_edge_strength(fn: Callable, image) -> None:
+    """``fn(gray)`` -> the Sobel gradient magnitude ``sqrt(gx**2 + gy**2)`` of ``image``."""
+    check_function(
+        fn, _edges_reference, [(image,)], name=name_of(fn), check_dtype=False, rtol=1e-5, atol=1e-6
+    )
+
+
+@learner_facing
+def check_tanh_forward(fn: Callable) -> None:
+    """``fn(x)`` -> ``tanh(x)``, same shape and dtype as ``x``."""
+    cases = [(np.linspace(-5, 5, 11),), (np.float32([-20.0, 0.5, 20.0]),)]
+    check_function(fn, lambda x: F.tanh_forward(x)[0], cases, name=name_of(fn))
+
+
+def _grad_reference(forward: Callable, backward: Callable) -> Callable:
+    def grad(x, **kwargs):
+        out, cache = forward(x, **kwargs)
+        return backward(np.ones_like(out), cache)
+
+    return grad
+
+
+def _derivative_cases() -> tuple[list, list]:
+    rng = _rng(4)
+    x = rng.standard_normal((3, 4)) * 3
+    x[0, 0] = 0.0
+    cases = [(x,), (np.array([-30.0, -1.0, 0.0, 1.0, 30.0]),)]
+    return cases, [*cases, ((x,), {"alpha": 0.2})]
+
+
+@learner_facing
+def check_sigmoid_grad(fn: Callable) -> None:
+    """``fn(x)`` -> the derivative of the sigmoid at ``x``."""
+    ref = _grad_reference(F.sigmoid_forward, F.sigmoid_backward)
+    check_function(fn, ref, _derivative_cases()[0], name=name_of(fn), check_dtype=False)
+
+
+@learner_facing
+def check_tanh_grad(fn: Callable) -> None:
+    """``fn(x)`` -> the derivative of tanh at ``x``."""
+    ref = _grad_reference(F.tanh_forward, F.tanh_backward)
+    check_function(fn, ref, _derivative_cases()[0], name=name_of(fn), check_dtype=False)
+
+
+@learner_facing
+def check_leaky_relu(fn: Callable) -> None:
+    """``fn(x, alpha=0.01)`` -> ``x`` where positive, ``alpha * x`` elsewhere."""
+    check_function(
+        fn, lambda x, alpha=0.01: F.leaky_relu_forward(x, alpha)[0], _derivative_cases()[1], name=name_of(fn)
+    )
+
+
+@learner_facing
+def check_leaky_relu_grad(fn: Callable) -> None:
+    """``fn(x, alpha=0.01)`` -> the derivative of the leaky ReLU at ``x``."""
+    ref = _grad_reference(F.leaky_relu_forward, F.leaky_relu_backward)
+    check_function(fn, ref, _derivative_cases()[1], name=name_of(fn), check_dtype=False)
+
+
+@learner_facing
+def check_sum_pool_forward(fn: Callable) -> None:
+    """``fn(x, pool_size, stride=None)`` -> the sum of each window (or ``(out, cache)``)."""
+    rng = _rng(8)
+    cases = [
+        ((rng.standard_normal((1, 4, 4, 2)),), {"pool_size": 2}),
+        ((rng.standard_normal((2, 5, 5, 1)),), {"pool_size": 3, "stride": 2}),
+    ]
+    check_function(fn, F.sum_pool_forward, cases, name=name_of(fn), output=first_output)
+
+
+@learner_facing
+def check_flatten(fn: Callable) -> None:
+    """``fn(x)`` -> ``x`` reshaped to ``(N, everything else)``."""
+    rng = _rng(50)
+    cases = [(rng.standard_normal((2, 3, 3, 4)),), (rng.standard_normal((1, 5, 2, 1)),)]
+    check_function(fn, lambda x: F.flatten_forward(x)[0], cases, name=name_of(fn))
+
+
+@learner_facing
+def check_one_hot(fn: Callable) -> None:
+    """``fn(y, k)`` -> ``(N, k)`` rows with a 1 in column ``y[n]`` and 0 elsewhere."""
+    cases = [(np.array([0, 2, 1]), 3), (np.array([4]), 5)]
+    check_function(fn, lambda y, k: np.eye(k)[y], cases, name=name_of(fn))
+
+
+def _cross_entropy_cases() -> list:
+    rng = _rng(52)
+    return [
+        (rng.standard_normal((5, 3)), np.array([0, 2, 1, 1, 0])),
+        (np.array([[500.0, -500.0], [0.0, 0.0]]), np.array([1, 0])),
+    ]
+
+
+@learner_facing
+def check_cross_entropy_loss(fn: Callable) -> None:
+    """``fn(logits, y)`` -> ``(loss, dlogits)``; checks the loss (the mean over the batch)."""
+    name = name_of(fn)
+    cases = _cross_entropy_cases()
+    for z, y in cases:
+        result = fn(z, y)
+        assert isinstance(result, tuple) and len(result) == 2, f"{name}: return (loss, dlogits)"
+        assert_close(result[0], F.softmax_cross_entropy(z, y)[0], f"{name}: loss for logits {z.shape}")
+    passed(name, len(cases), "loss")
+
+
+@learner_facing
+def check_cross_entropy_grad(fn: Callable) -> None:
+    """``fn(logits, y)`` -> ``(loss, dlogits)``; checks dlogits, ``(softmax - one_hot) / N``."""
+    name = name_of(fn)
+    cases = _cross_entropy_cases()
+    for z, y in cases:
+        assert_close(
+            fn(z, y)[1],
+            F.softmax_cross_entropy(z, y)[1],
+            f"{name}: dlogits for logits {z.shape} (did you divide by N?)",
+        )
+    passed(name, len(cases), "dlogits")
+
+
+# --------------------------------------------------------------------------- partial credit per gradient
+
+
+def _score_backward(
+    forward, backward, ref_forward, ref_backward, cases, name, diagnose=None
+) -> dict[str, float]:
+    """Each gradient's fraction of right cases; prints ``✓`` for the right ones and the
+    ``✗`` message of the first failing case; raises it when no gradient is right anywhere."""
+    __tracebackhide__ = True
+    from .checking import _and, _failure_line
+
+    scores: dict[str, float] = {}
+    failure: BaseException | None = None
+    for case in cases:
+        inputs = dict(zip(("x", "w", "b"), case.args, strict=False))
+        right = gradients_correct(
+            forward, backward, ref_forward, ref_backward, inputs, forward_kwargs=case.kwargs
+        )
+        for grad, ok in right.items():
+            scores[grad] = scores.get(grad, 0.0) + ok / len(cases)
+        if failure is None and not all(right.values()):
+            try:
+                check_backward(
+                    forward,
+                    backward,
+                    ref_forward,
+                    ref_backward,
+                    inputs,
+                    forward_kwargs=case.kwargs,
+                    name=name,
+                    quiet=True,
+                    note=case.note,
+                    diagnose=diagnose,
+                )
+            except Exception as exc:  # the message names the wrong gradient
+                failure = exc
+            else:
+                failure = AssertionError(f"{_and([g for g, ok in right.items() if not ok])} wrong")
+    scores = {grad: round(score, 6) for grad, score in scores.items()}
+    if failure is not None and not any(scores.values()):
+        raise failure
+    right_everywhere = [grad for grad, score in scores.items() if score == 1]
+    if right_everywhere:
+        passed(name, len(cases), f"{_and(right_everywhere)} right in every case")
+    if failure is not None:
+        print(_failure_line(name, failure))
+    return scores
+
+
+@learner_facing
+def score_conv2d_backward(
+    forward: Callable, backward: Callable, *, strided: bool = False
+) -> dict[str, float]:
+    """Like :func:`check_conv2d_backward`, with partial credit per gradient: returns each
+    gradient's fraction of right cases, ``{"dx": 0.0, "dw": 1.0, "db": 1.0}``, prints the
+    right ones and the first failure (which names the wrong gradient), and raises only
+    when no gradient is right in any case. End the cell with
+    ``points(sum(right.values()) / len(right), out_of=P)``."""
+    __tracebackhide__ = True
+    return _score_backward(
+        forward,
+        backward,
+        F.conv2d_forward,
+        F.conv2d_backward,
+        _conv_backward_cases(strided),
+        name_of(backward),
+        _conv_backward_diagnose,
+    )
+
+
+@learner_facing
+def score_dense_backward(
+    forward: Callable, backward: Callable, inputs: dict | None = None
+) -> dict[str, float]:
+    """Like :func:`check_dense_backward`, with partial credit per gradient (see
+    :func:`score_conv2d_backward`); ``inputs`` (``{"x": x, "w": w, "b": b}``) replaces
+    the default cases."""
+    __tracebackhide__ = True
+    cases = _dense_cases() if inputs is None else [Case((inputs["x"], inputs["w"], inputs["b"]))]
+    return _score_backward(forward, backward, F.dense_forward, F.dense_backward, cases, name_of(backward))

@@ -188,16 +188,35 @@ ALL = [*MUTANTS, *CORRECT_ONES]
 
 class _StrictChecks:
     """``checks`` as the notebook sees it, except that ``run_parts`` raises the first failing
-    part (the real one prints ``✗ part: message`` and goes on unless every part fails)."""
+    part (the real one prints ``✗ part: message`` and goes on unless every part fails), and
+    so do the ``score_*`` checks that give partial credit per gradient (the real ones print
+    ``✗ name: message`` and go on unless every gradient is wrong)."""
 
     def __getattr__(self, name):
-        return getattr(checks_module, name)
+        found = getattr(checks_module, name)
+        return _raising_failures(found) if name.startswith("score_") else found
 
     @staticmethod
     def run_parts(parts: dict) -> dict[str, bool]:
         for part in parts.values():
             part()
         return dict.fromkeys(parts, True)
+
+
+def _raising_failures(score: Callable) -> Callable:
+    """``score`` that raises the first ``✗`` line it prints as an ``AssertionError``."""
+
+    @functools.wraps(score)
+    def strict(*args, **kwargs):
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            result = score(*args, **kwargs)
+        failures = [line for line in printed.getvalue().splitlines() if line.startswith("\u2717 ")]
+        if failures:
+            raise AssertionError(failures[0].split(": ", 1)[-1])
+        return result
+
+    return strict
 
 
 @functools.cache

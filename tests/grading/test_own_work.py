@@ -339,9 +339,19 @@ def test_an_answer_calling_a_reference_the_public_tests_define_delegates_too():
         "def correlate2d(image, kernel):\n    return reference_correlate2d(image, kernel)\n"
         "\n\ndef convolve2d(image, kernel):\n    return correlate2d(image, kernel[::-1, ::-1])\n"
     )
-    found = _findings(
-        build_plan(read_source(SOLUTIONS / f"{stem}.ipynb"), _submission(stem, {"correlate2d": code}, []))
+    # The course keeps references out of public test code (checks.check_correlate2d
+    # holds it), so put one back the way a test author might write it.
+    source = read_source(SOLUTIONS / f"{stem}.ipynb")
+    (tests,) = [
+        c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "correlate2d-tests"
+    ]
+    tests.source = (
+        "from cnncourse.nn import functional as F\n\n\n"
+        "def reference_correlate2d(image, kernel):\n"
+        "    return F.conv2d_forward(image[None, :, :, None], kernel[:, :, None, None])[0][0, :, :, 0]\n\n\n"
+        + tests.source
     )
+    found = _findings(build_plan(source, _submission(stem, {"correlate2d": code}, [])))
     assert set(found) == {"correlate2d"}
     assert (
         "correlate2d used reference_correlate2d, which is defined by the notebook's tests "

@@ -3,15 +3,18 @@ and `cnncourse check` and the feedback show the same lines."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
+from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from IPython.core.formatters import PlainTextFormatter
 
 from cnncourse.cli import main
-from cnncourse.grading import checks
+from cnncourse.grading import checking, checks
 from cnncourse.grading.checking import points_summary
 from cnncourse.grading.grade import SubmissionResult
 from cnncourse.grading.grade import TestResult as CellResult
@@ -87,6 +90,115 @@ def test_run_parts_raises_the_first_failure_when_every_part_fails(capsys):
 def test_run_parts_needs_a_part():
     with pytest.raises(ValueError, match="at least one part"):
         checks.run_parts({})
+
+
+# ----------------------------------------------------------------- tracebacks of single checks
+
+GRADING = Path(checking.__file__).resolve().parent
+LEARNER_FACING = sorted(
+    [n for n in checks.__all__ if n.startswith(("check_", "assert_", "score_"))]
+    + ["first_output", "fraction_correct", "gradients_correct", "points"]
+)
+
+
+def _frames(exc: BaseException) -> list:
+    tb, frames = exc.__traceback__, []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    return frames
+
+
+def _is_library(frame) -> bool:
+    return Path(frame.f_code.co_filename).resolve().parent == GRADING
+
+
+def _zeros_conv(x, w, b, stride=1, padding=0):
+    return np.zeros(1)  # the wrong shape
+
+
+@pytest.mark.parametrize("name", LEARNER_FACING)
+def test_every_entry_point_a_learner_calls_is_learner_facing(name):
+    fn = getattr(checks, name)
+    assert fn.__name__ == name and fn.__doc__ == fn.__wrapped__.__doc__
+    assert inspect.signature(fn) == inspect.signature(fn.__wrapped__)
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: checks.check_conv2d_forward(_zeros_conv), AssertionError),
+        (lambda: checks.assert_close(1.0, 2.0, "x"), AssertionError),
+        (lambda: checks.check_function(lambda x: x, lambda x: -x, [(1.0,)]), AssertionError),
+        (lambda: checks.points(2, out_of=1), ValueError),
+        (lambda: checks.fraction_correct(abs, abs, []), ValueError),
+    ],
+)
+def test_a_failing_check_raises_without_the_frameworks_frames(call, error):
+    with pytest.raises(error) as info:
+        call()
+    frames = _frames(info.value)
+    # Only the decorator's frame is left: it re-raises, so it cannot leave, and is marked
+    # for IPython to hide. Below it comes the caller's line again (the lambda here), as
+    # IPython never hides the innermost frame.
+    library = [f for f in frames if _is_library(f)]
+    assert [f.f_code.co_name for f in library] == ["wrapper"]
+    assert library[0].f_locals.get("__tracebackhide__") is True
+    assert frames[-1].f_code.co_name == "<lambda>" and frames[-2] is library[0]
+
+
+def test_the_message_of_a_failing_check_is_unchanged():
+    with pytest.raises(AssertionError) as plain:
+        checks.check_conv2d_forward.__wrapped__(_zeros_conv)
+    with pytest.raises(AssertionError) as info:
+        checks.check_conv2d_forward(_zeros_conv)
+    assert str(info.value) == str(plain.value)
+    assert str(info.value).startswith("_zeros_conv(x (1, 4, 4, 1) float64, w (3, 3, 1, 1) float64")
+    assert "shape expected (1, 2, 2, 1), got (1,)" in str(info.value)
+
+
+def test_a_check_keeps_the_frames_of_the_learners_code_that_raised():
+    def conv2d_forward(x, w, b, stride=1, padding=0):
+        return pad(x)
+
+    def pad(x):
+        return x[99]
+
+    with pytest.raises(IndexError, match="index 99 is out of bounds") as info:
+        checks.check_conv2d_forward(conv2d_forward)
+    frames = _frames(info.value)
+    assert [f.f_code.co_name for f in frames if not _is_library(f)] == [
+        "test_a_check_keeps_the_frames_of_the_learners_code_that_raised",
+        "conv2d_forward",
+        "pad",
+    ]
+    assert [f.f_code.co_name for f in frames if _is_library(f)] == ["wrapper"]
+    (note,) = info.value.__notes__
+    assert note.startswith("(raised by conv2d_forward(x (1, 4, 4, 1) float64")
+
+
+def test_a_check_keeps_the_cause_and_context_of_the_learners_error():
+    def caused(x):
+        raise ValueError("caused") from KeyError("k")
+
+    def during(x):
+        try:
+            {}["k"]
+        except KeyError:
+            if x > 1:
+                raise ValueError("during") from None
+            raise ValueError("during")  # noqa: B904
+
+    with pytest.raises(ValueError, match="caused") as info:
+        checks.check_function(caused, abs, [(1.0,)])
+    assert isinstance(info.value.__cause__, KeyError) and info.value.__suppress_context__
+    with pytest.raises(ValueError, match="during") as info:
+        checks.check_function(during, abs, [(1.0,)])
+    assert info.value.__cause__ is None and not info.value.__suppress_context__
+    assert isinstance(info.value.__context__, KeyError)
+    with pytest.raises(ValueError, match="during") as info:
+        checks.check_function(during, abs, [(2.0,)])
+    assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
 # ----------------------------------------------------------------- points
@@ -203,3 +315,34 @@ def test_a_failing_check_in_the_notebook_shows_no_framework_frames(tmp_path):
     assert "checking.py" not in traceback and "checks.py" not in traceback
     assert "passed = checks.run_parts({" in traceback  # the cell's line
     assert "lambda: checks.check_avg_pool_forward(avg_pool_forward)" in traceback  # the failing part
+
+
+@pytest.mark.slow
+def test_a_failing_single_check_in_a_kernel_shows_only_the_learners_lines(tmp_path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("from cnncourse.grading import checks\nimport numpy as np"),
+        nbformat.v4.new_code_cell(
+            "def conv2d_forward(x, w, b, stride=1, padding=0):\n    return np.zeros(1)\n\n"
+            "def broken(x, w, b, stride=1, padding=0):\n    return x[99]"
+        ),
+        nbformat.v4.new_code_cell("checks.check_conv2d_forward(conv2d_forward)"),
+        nbformat.v4.new_code_cell("checks.check_conv2d_forward(broken)"),
+    ]
+    resources = {"metadata": {"path": str(tmp_path)}}
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True, resources=resources).execute()
+    wrong, raising = (
+        ANSI.sub("", "\n".join(o.traceback))
+        for c in nb.cells[2:]
+        for o in c.outputs
+        if o.output_type == "error"
+    )
+    for traceback in (wrong, raising):
+        assert "checking.py" not in traceback and "checks.py" not in traceback
+        assert "----> 1 checks.check_conv2d_forward(" in traceback
+    assert "AssertionError: conv2d_forward(x (1, 4, 4, 1) float64" in wrong
+    assert "shape expected (1, 2, 2, 1), got (1,)" in wrong
+    assert "in broken(x, w, b, stride, padding)" in raising and "----> 5     return x[99]" in raising
+    assert "IndexError: index 99 is out of bounds" in raising
