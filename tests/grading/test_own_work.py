@@ -333,14 +333,10 @@ def test_checks_against_the_reference_outside_the_answer_are_fine(code, extras):
     assert _conv_findings(sub) == {}
 
 
-def test_an_answer_calling_a_reference_the_public_tests_define_delegates_too():
-    stem = "02_convolution"
-    code = (
-        "def correlate2d(image, kernel):\n    return reference_correlate2d(image, kernel)\n"
-        "\n\ndef convolve2d(image, kernel):\n    return correlate2d(image, kernel[::-1, ::-1])\n"
-    )
-    # The course keeps references out of public test code (checks.check_correlate2d
-    # holds it), so put one back the way a test author might write it.
+def _with_a_public_reference(stem: str = "02_convolution"):
+    """The solutions notebook with a reference defined in public test code. The course keeps
+    references out of public test code (checks.check_correlate2d holds this one), so this
+    puts one back the way a test author might write it."""
     source = read_source(SOLUTIONS / f"{stem}.ipynb")
     (tests,) = [
         c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "correlate2d-tests"
@@ -351,6 +347,16 @@ def test_an_answer_calling_a_reference_the_public_tests_define_delegates_too():
         "    return F.conv2d_forward(image[None, :, :, None], kernel[:, :, None, None])[0][0, :, :, 0]\n\n\n"
         + tests.source
     )
+    return source
+
+
+def test_an_answer_calling_a_reference_the_public_tests_define_delegates_too():
+    stem = "02_convolution"
+    code = (
+        "def correlate2d(image, kernel):\n    return reference_correlate2d(image, kernel)\n"
+        "\n\ndef convolve2d(image, kernel):\n    return correlate2d(image, kernel[::-1, ::-1])\n"
+    )
+    source = _with_a_public_reference(stem)
     found = _findings(build_plan(source, _submission(stem, {"correlate2d": code}, [])))
     assert set(found) == {"correlate2d"}
     assert (
@@ -507,9 +513,10 @@ def test_the_tripwire_alone_catches_calls_and_aliases(tmp_path, monkeypatch):
         "\n\ndef convolve2d(image, kernel):\n    return correlate2d(image, kernel[::-1, ::-1])\n"
     )
     sub = _submission(stem, {"correlate2d": code}, [])
-    result = grade_notebook(
-        SOLUTIONS / f"{stem}.ipynb", save(sub, tmp_path / "c" / "x.ipynb"), "tests-helper", LIMITS
-    )
+    source = tmp_path / "c" / "source" / f"{stem}.ipynb"
+    source.parent.mkdir(parents=True)
+    nbformat.write(_with_a_public_reference(stem), source)
+    result = grade_notebook(source, save(sub, tmp_path / "c" / "x.ipynb"), "tests-helper", LIMITS)
     by_id = {t.grade_id: t for t in result.tests}
     assert by_id["correlate2d-tests"].points == 0
     assert by_id["correlate2d-tests"].message.startswith(
