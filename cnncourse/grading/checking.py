@@ -52,10 +52,12 @@ __all__ = [
     "gradients_correct",
     "learner_facing",
     "name_of",
+    "outputs_match",
     "passed",
     "points",
     "points_summary",
     "run_parts",
+    "score_backward",
 ]
 
 
@@ -638,6 +640,70 @@ def check_gradient(
         passed(name, len(inputs), "numerical gradients")
 
 
+def outputs_match(got, expected, rtol: float = 1e-5, atol: float = 1e-5) -> bool:
+    """Whether ``got`` has ``expected``'s shape and close values (for computed hints)."""
+    got, expected = np.asarray(got), np.asarray(expected)
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+
+
+@learner_facing
+def score_backward(
+    forward: Callable,
+    backward: Callable,
+    ref_forward: Callable,
+    ref_backward: Callable,
+    cases: Sequence[Case],
+    name: str,
+    diagnose: Callable | None = None,
+) -> dict[str, float]:
+    """Partial credit per gradient: each gradient's fraction of right ``cases``.
+
+    Each case's ``args`` are the forward's inputs in the order ``x, w, b`` (as many as it
+    takes), its ``kwargs`` the forward's keyword arguments. Returns
+    ``{"dx": 0.0, "dw": 1.0, "db": 1.0}``-style scores; prints ``✓`` for the gradients
+    right in every case and the ``✗`` message of the first failing case (which names the
+    wrong gradient, with ``diagnose``'s hint), and raises that failure when no gradient is
+    right in any case.
+    """
+    __tracebackhide__ = True
+    scores: dict[str, float] = {}
+    failure: BaseException | None = None
+    for case in cases:
+        inputs = dict(zip(("x", "w", "b"), case.args, strict=False))
+        right = gradients_correct(
+            forward, backward, ref_forward, ref_backward, inputs, forward_kwargs=case.kwargs
+        )
+        for grad, ok in right.items():
+            scores[grad] = scores.get(grad, 0.0) + ok / len(cases)
+        if failure is None and not all(right.values()):
+            try:
+                check_backward(
+                    forward,
+                    backward,
+                    ref_forward,
+                    ref_backward,
+                    inputs,
+                    forward_kwargs=case.kwargs,
+                    name=name,
+                    quiet=True,
+                    note=case.note,
+                    diagnose=diagnose,
+                )
+            except Exception as exc:  # the message names the wrong gradient
+                failure = exc
+            else:
+                failure = AssertionError(f"{_and([g for g, ok in right.items() if not ok])} wrong")
+    scores = {grad: round(score, 6) for grad, score in scores.items()}
+    if failure is not None and not any(scores.values()):
+        raise failure
+    right_everywhere = [grad for grad, score in scores.items() if score == 1]
+    if right_everywhere:
+        passed(name, len(cases), f"{_and(right_everywhere)} right in every case")
+    if failure is not None:
+        print(_failure_line(name, failure))
+    return scores
+
+
 # --------------------------------------------------------------------------- parts and summaries
 
 PASSED_MARK, FAILED_MARK = "\u2713", "\u2717"
@@ -659,12 +725,13 @@ def _failure_line(name: str, exc: BaseException) -> str:
 
 
 def _without_library_frames(tb):
-    """``tb`` without the frames of the grading framework, cnncourse/grading (the learner's
-    frames stay), nor an entry repeating the one above it (see :func:`learner_facing`)."""
-    library = os.path.dirname(os.path.abspath(__file__))
+    """``tb`` without the frames of the grading framework, in cnncourse/grading and its
+    subfolders (the learner's frames stay), nor an entry repeating the one above it (see
+    :func:`learner_facing`)."""
+    library = os.path.dirname(os.path.abspath(__file__)) + os.sep
     frames = []
     while tb is not None:
-        if os.path.dirname(os.path.abspath(tb.tb_frame.f_code.co_filename)) != library and not (
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(library) and not (
             frames and frames[-1].tb_frame is tb.tb_frame and frames[-1].tb_lasti == tb.tb_lasti
         ):
             frames.append(tb)

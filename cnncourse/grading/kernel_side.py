@@ -32,24 +32,28 @@ and in the unit tests it is an ordinary module.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
+import importlib.util
 import linecache
 import os
+import pathlib
 import sys
 import types
 
 # The trusted modules, imported by the preamble before any learner code, and reloaded
 # from disk by the guard before each test, in this order (a module after those it imports
-# names from). Their classes are kept across a reload (see reload_from_disk).
+# names from), followed by every module of the checks package (see reloaded_modules).
+# Their classes are kept across a reload (see reload_from_disk).
 RELOADED_MODULES = (
     "cnncourse.nn.validation",
     "cnncourse.nn.gradcheck",
     "cnncourse.nn.functional",
     "cnncourse.nn.naive",
     "cnncourse.grading.checking",
-    "cnncourse.grading.checks",
 )
+CHECKS_PACKAGE = "cnncourse.grading.checks"
 TRUSTED_IMPORTS = ("numpy", "cnncourse", "cnncourse.nn")
 # Event callbacks from these packages survive the guard; any other is removed.
 TRUSTED_CALLBACK_PACKAGES = (
@@ -73,7 +77,7 @@ def preamble(tripwire_config: dict | None = None) -> None:
     """Before the notebook's first cell: import the trusted modules first, install the
     own-work tripwire (``tripwire_config``: see :func:`.injected.tripwire_config`; empty:
     nothing to install), then let the working folder's own modules be imported."""
-    for name in (*TRUSTED_IMPORTS, *RELOADED_MODULES):
+    for name in (*TRUSTED_IMPORTS, *reloaded_modules()):
         importlib.import_module(name)
     if tripwire_config:
         try:  # the static check does not depend on it: never let it stop the notebook
@@ -81,6 +85,36 @@ def preamble(tripwire_config: dict | None = None) -> None:
         except Exception:
             pass
     sys.path.append(os.getcwd())
+
+
+def reloaded_modules() -> tuple[str, ...]:
+    """:data:`RELOADED_MODULES`, then every module of the checks package as its files on
+    disk list them (never as a submission could have changed the package), each after the
+    sibling modules it imports from, and the package itself last."""
+    spec = importlib.util.find_spec(CHECKS_PACKAGE)
+    folder = pathlib.Path(spec.origin).parent
+    siblings: dict[str, set[str]] = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        siblings[path.stem] = {
+            (node.module or "").split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1
+        }
+    ordered: list[str] = []
+
+    def visit(stem: str, path: tuple[str, ...]) -> None:
+        if stem in ordered or stem in path:  # done, or an import cycle (loaded as it comes)
+            return
+        for dependency in sorted(siblings[stem] & siblings.keys()):
+            visit(dependency, (*path, stem))
+        ordered.append(stem)
+
+    for stem in siblings:
+        visit(stem, ())
+    return (*RELOADED_MODULES, *(f"{CHECKS_PACKAGE}.{stem}" for stem in ordered), CHECKS_PACKAGE)
 
 
 # --------------------------------------------------------------------------- guard
@@ -96,7 +130,7 @@ def guard(imports: str, tripwire_config: dict | None = None, shell=None) -> None
         shell = get_ipython()
     reset_shell(shell)
     reset_hooks()
-    for name in RELOADED_MODULES:
+    for name in reloaded_modules():
         reload_from_disk(name)
     exec(imports, shell.user_ns)
     if tripwire_config:

@@ -133,7 +133,7 @@ def same_padding(k):
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0):
-    return checks.F.conv2d_forward(x, w, b, stride=stride, padding=padding)[0]
+    return checks.convolution.F.conv2d_forward(x, w, b, stride=stride, padding=padding)[0]
 """,
             "cnncourse.nn.functional.conv2d_forward",
         ),

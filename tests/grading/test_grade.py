@@ -129,7 +129,8 @@ def test_kernel_is_this_python_in_a_copy_of_the_folder_and_cannot_be_shadowed(tm
     (folder / "cnncourse" / "grading").mkdir(parents=True)
     for init in ("cnncourse/__init__.py", "cnncourse/grading/__init__.py"):
         (folder / init).write_text("")
-    (folder / "cnncourse" / "grading" / "checks.py").write_text(
+    (folder / "cnncourse" / "grading" / "checks").mkdir()
+    (folder / "cnncourse" / "grading" / "checks" / "__init__.py").write_text(
         "def __getattr__(name):\n    return lambda *a, **k: None\n"
     )
     (folder / "helper.py").write_text("VALUE = 41\n")
@@ -144,7 +145,7 @@ def test_kernel_is_this_python_in_a_copy_of_the_folder_and_cannot_be_shadowed(tm
         "assert helper.VALUE == 41\n"
         "assert os.environ['CNNCOURSE_GRADING'] == '1'\n"
         "import cnncourse.grading.checks as c\n"
-        "assert c.__file__.endswith(os.path.join('cnncourse', 'grading', 'checks.py'))\n"
+        "assert c.__file__.endswith(os.path.join('cnncourse', 'grading', 'checks', '__init__.py'))\n"
         f"assert not c.__file__.startswith({str(tmp_path)!r}), c.__file__\n"
     )
     sub = add_cell_after(answered(), "setup", probe)

@@ -7,6 +7,7 @@ import ast
 import hashlib
 import json
 import linecache
+import pathlib
 import sys
 import types
 
@@ -22,7 +23,18 @@ from cnncourse.grading.status import Status
 from .grading_helpers import nbgrader_cell
 
 FAST = Limits(cell_timeout=20, notebook_timeout=120, probe_timeout=3)
-STANDARD_LIBRARY = {"__future__", "hashlib", "importlib", "linecache", "os", "sys", "types"}
+STANDARD_LIBRARY = {
+    "__future__",
+    "ast",
+    "hashlib",
+    "importlib",
+    "importlib.util",
+    "linecache",
+    "os",
+    "pathlib",
+    "sys",
+    "types",
+}
 
 
 # --------------------------------------------------------------------------- how it is sent
@@ -246,6 +258,36 @@ def test_a_module_replaced_in_sys_modules_is_imported_afresh(package):
     module = kernel_side.reload_from_disk(name)
     assert isinstance(module, types.ModuleType) and module is sys.modules[name]
     assert package.mod is module and module.double(3) == 6
+
+
+def test_every_module_of_the_checks_package_is_reloaded_after_the_siblings_it_imports():
+    names = kernel_side.reloaded_modules()
+    folder = pathlib.Path(checks.__file__).parent
+    on_disk = {f"cnncourse.grading.checks.{p.stem}" for p in folder.glob("*.py") if p.stem != "__init__"}
+    assert names[: len(kernel_side.RELOADED_MODULES)] == kernel_side.RELOADED_MODULES
+    assert set(names[len(kernel_side.RELOADED_MODULES) : -1]) == on_disk
+    assert names[-1] == "cnncourse.grading.checks" and len(names) == len(set(names))
+    for module in on_disk:
+        tree = ast.parse((folder / f"{module.rsplit('.', 1)[1]}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                sibling = f"cnncourse.grading.checks.{node.module}"
+                assert names.index(sibling) < names.index(module), (module, sibling)
+
+
+def test_reloading_undoes_a_monkeypatched_check_module(monkeypatch):
+    from cnncourse.grading.checks import convolution
+
+    monkeypatch.setattr(convolution, "check_output_size", lambda fn: None)
+    monkeypatch.setattr(checks, "check_output_size", convolution.check_output_size)
+    for name in kernel_side.reloaded_modules():
+        kernel_side.reload_from_disk(name)
+
+    def wrong(n, k, stride=1, padding=0):
+        return 0
+
+    with pytest.raises(AssertionError, match=r"^wrong\(5, 3, 1, 0\): expected 3"):
+        checks.check_output_size(wrong)
 
 
 def test_a_case_built_before_the_guard_reloads_the_checks_is_still_a_case(monkeypatch):

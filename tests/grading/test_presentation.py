@@ -80,7 +80,7 @@ def test_run_parts_raises_the_first_failure_when_every_part_fails(capsys):
     # for IPython to hide; the frames of assert_close and the checks are gone.
     tb, library = info.value.__traceback__, []
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(("checking.py", "checks.py")):
+        if "cnncourse/grading/" in tb.tb_frame.f_code.co_filename.replace("\\", "/"):
             library.append(tb.tb_frame)
         tb = tb.tb_next
     assert [f.f_code.co_name for f in library] == ["run_parts"]
@@ -312,7 +312,7 @@ def test_a_failing_check_in_the_notebook_shows_no_framework_frames(tmp_path):
     (error,) = [o for o in cell.outputs if o.output_type == "error"]
     traceback = ANSI.sub("", "\n".join(error.traceback))
     assert error.ename == "AssertionError" and "avg_pool_forward(" in error.evalue
-    assert "checking.py" not in traceback and "checks.py" not in traceback
+    assert "checking.py" not in traceback and "cnncourse/grading/checks" not in traceback
     assert "passed = checks.run_parts({" in traceback  # the cell's line
     assert "lambda: checks.check_avg_pool_forward(avg_pool_forward)" in traceback  # the failing part
 
@@ -340,7 +340,7 @@ def test_a_failing_single_check_in_a_kernel_shows_only_the_learners_lines(tmp_pa
         if o.output_type == "error"
     )
     for traceback in (wrong, raising):
-        assert "checking.py" not in traceback and "checks.py" not in traceback
+        assert "checking.py" not in traceback and "cnncourse/grading/checks" not in traceback
         assert "----> 1 checks.check_conv2d_forward(" in traceback
     assert "AssertionError: conv2d_forward(x (1, 4, 4, 1) float64" in wrong
     assert "shape expected (1, 2, 2, 1), got (1,)" in wrong
