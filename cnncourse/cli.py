@@ -181,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout", type=_positive, default=120.0, help="seconds each cell may run (default 120)")
 
+    p = sub.add_parser(
+        "progress",
+        help="public-check score of every exercise notebook in a folder, and what is not started yet",
+    )
+    p.add_argument("folder", type=Path, nargs="?", default=Path("exercises"), help="default: exercises")
+    p.add_argument("--jobs", "-j", type=_jobs, default=2, help="notebooks run at once (default 2)")
+    p.add_argument("--rerun", action="store_true", help="run every started notebook, not only changed ones")
+    p.add_argument("--timeout", type=_positive, default=120.0, help="seconds each cell may run (default 120)")
+
     p = sub.add_parser("gradescope", help="build a Gradescope autograder zip for one notebook")
     p.add_argument("source", type=Path, help="the solutions/ notebook")
     p.add_argument(
@@ -276,26 +285,31 @@ def cmd_grade(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .grading.grade import grade_notebook, load_source, source_from_notebook
     from .grading.notebook_format import NotebookError
+    from .grading.progress import check_notebook
     from .grading.report import check_text
-    from .grading.runner import Limits
     from .grading.status import Status
 
-    source = args.source or args.notebook
     try:
-        nb = load_source(source)[0] if args.source else source_from_notebook(source)
+        result = check_notebook(args.notebook, args.source, args.timeout)
     except NotebookError as exc:
         print(f"cnncourse check: {exc}", file=sys.stderr)
         return 2
-    limits = Limits(
-        cell_timeout=args.timeout, notebook_timeout=max(600.0, args.timeout), threads=os.cpu_count() or 1
-    )
-    result = grade_notebook(source, args.notebook, args.notebook.stem, limits, source=nb)
     print(check_text(result))
     if result.status != Status.GRADED:
         return 2
     return 0 if result.score == result.max_score else 1
+
+
+def cmd_progress(args) -> int:
+    from .grading.progress import run_progress
+
+    if not args.folder.is_dir():
+        print(f"cnncourse progress: {args.folder} is not a folder", file=sys.stderr)
+        return 2
+    text, status = run_progress(args.folder, jobs=args.jobs, rerun=args.rerun, timeout=args.timeout)
+    print(text)
+    return status
 
 
 def cmd_gradescope(args) -> int:
@@ -354,6 +368,7 @@ def main(argv=None) -> int:
         "release": cmd_release,
         "grade": cmd_grade,
         "check": cmd_check,
+        "progress": cmd_progress,
         "gradescope": cmd_gradescope,
         "doctor": cmd_doctor,
     }[args.command]
