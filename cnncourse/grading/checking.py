@@ -41,6 +41,7 @@ HIDDEN_REMINDER = "Hidden tests may still check more cases when the notebook is 
 __all__ = [
     "HIDDEN_REMINDER",
     "Case",
+    "Points",
     "assert_close",
     "assert_dtype",
     "assert_shape",
@@ -385,18 +386,36 @@ def fraction_correct(fn: Callable, reference: Callable, cases: Sequence, **kwarg
     return right / len(cases)
 
 
+class Points(float):
+    """The points a test cell earned, as the value the cell ends with.
+
+    A float (its ``text/plain`` is the plain number, ``1.5``, which nbgrader and the grader
+    read as the cell's points) that rich front ends (JupyterLab, VS Code) show through
+    ``_repr_html_`` as the summary "1.5 of 2 points for this cell" instead of a bare
+    number. ``out_of``: the cell's points.
+    """
+
+    def __new__(cls, earned, out_of):
+        value = float.__new__(cls, earned)
+        value.out_of = float(out_of)
+        return value
+
+    def _repr_html_(self) -> str:
+        return f'<pre class="cnncourse-points">{points_summary(float(self), self.out_of)}</pre>'
+
+
 @learner_facing
-def points(fraction, out_of) -> float:
+def points(fraction, out_of) -> Points:
     """The points earned for ``fraction`` of a test cell worth ``out_of`` points.
 
     End every test cell that gives partial credit with this call, ``out_of`` being the
     cell's points: ``checks.points(fraction_correct(...), out_of=3)``. Both graders read
     the value a test cell ends with as *points* (nbgrader: ``float()`` of its text), so
-    this returns a plain Python float, rounded to 6 decimals. ``fraction`` is a number
+    this returns a float, rounded to 6 decimals. ``fraction`` is a number
     from 0 to 1 (a bool counts as 0 or 1); anything else raises ``ValueError``, which
-    fails the test rather than giving wrong points. It also prints a summary line for the
-    learner ("1.5 of 2 points for this cell"); the returned value stays a plain
-    float, so its ``text/plain`` is exactly the number nbgrader parses.
+    fails the test rather than giving wrong points. The value is a :class:`Points`, a
+    float whose ``text/plain`` is exactly the number nbgrader parses and which JupyterLab
+    shows as the summary line "1.5 of 2 points for this cell".
     """
     __tracebackhide__ = True
     if isinstance(out_of, bool) or not isinstance(out_of, int | float | np.integer | np.floating):
@@ -412,9 +431,7 @@ def points(fraction, out_of) -> float:
         value = min(max(value, 0.0), 1.0)
     if not 0.0 <= value <= 1.0:  # also rejects nan
         raise ValueError(f"points: the fraction must be from 0 to 1; got {value!r}")
-    earned = float(round(value * float(out_of), 6))
-    print(points_summary(earned, out_of))
-    return earned
+    return Points(round(value * float(out_of), 6), out_of)
 
 
 @learner_facing
@@ -710,7 +727,7 @@ PASSED_MARK, FAILED_MARK = "\u2713", "\u2717"
 
 
 def points_summary(earned: float, out_of) -> str:
-    """The line :func:`points` prints: "1.5 of 2 points for this cell"."""
+    """How a :class:`Points` shows: "1.5 of 2 points for this cell"."""
     plural = "" if float(out_of) == 1 else "s"
     return f"{earned:g} of {float(out_of):g} point{plural} for this cell"
 

@@ -216,7 +216,7 @@ def test_fraction_correct_counts_cases_and_errors_as_wrong():
 )
 def test_points_turns_a_fraction_into_the_points_nbgrader_reads(fraction, out_of, points):
     got = checks.points(fraction, out_of=out_of)
-    assert got == points and type(got) is float
+    assert got == points and isinstance(got, checks.Points) and got.out_of == out_of
     assert float(repr(got)) == got  # nbgrader reads float() of the value's text
 
 

@@ -207,10 +207,12 @@ def test_a_check_keeps_the_cause_and_context_of_the_learners_error():
 @pytest.mark.parametrize(("fraction", "out_of", "text"), [(0.75, 2, "1.5"), (1, 3, "3.0"), (0.0, 4, "0.0")])
 def test_points_shows_the_number_nbgrader_reads_and_prints_a_summary(fraction, out_of, text, capsys):
     got = checks.points(fraction, out_of=out_of)
-    assert type(got) is float
+    assert isinstance(got, float) and float(got) == float(text)
     plain = PlainTextFormatter()(got)  # the execute_result's text/plain, which nbgrader parses
     assert plain == text and float(plain) == got
-    assert capsys.readouterr().out == f"{got:g} of {out_of:g} points for this cell\n"
+    shown = f'<pre class="cnncourse-points">{float(text):g} of {out_of:g} points for this cell</pre>'
+    assert got._repr_html_() == shown  # what JupyterLab shows instead of the bare number
+    assert capsys.readouterr().out == ""
 
 
 def test_points_summary_of_a_one_point_cell():

@@ -28,6 +28,7 @@ from __future__ import annotations
 from ..checking import (
     HIDDEN_REMINDER,
     Case,
+    Points,
     assert_close,
     assert_dtype,
     assert_shape,
@@ -86,6 +87,7 @@ from .pooling import (
 
 __all__ = [
     "HIDDEN_REMINDER",
+    "Points",
     "Case",
     "assert_close",
     "assert_dtype",
