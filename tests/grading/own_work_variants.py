@@ -316,6 +316,17 @@ def lenet5_param_count():
 """,
             "cnncourse.nn.",
         ),
+        # the reference's backward fed a reference cache rebuilt from the learner's
+        "dense-backward": (
+            """from cnncourse.nn import functional as F
+
+
+def dense_backward(dout, cache):
+    x, w = cache
+    return F.dense_backward(dout, F.dense_forward(x, w)[1])
+""",
+            "cnncourse.nn.functional.dense_backward",
+        ),
     },
     "06_backpropagation": {
         "numerical-gradient": (
@@ -351,6 +362,20 @@ def gradient_check(forward, backward, inputs, seed=0):
     return nn.check_gradients(forward, backward, inputs, seed=seed)
 """,
             "cnncourse.nn.gradcheck.check_gradients",
+        ),
+        # the reference run on the padded input, cropped by hand
+        "strided-backward": (
+            """from cnncourse.nn.functional import conv2d_backward as _backward
+from cnncourse.nn.functional import conv2d_forward as _forward
+
+
+def conv2d_backward_strided(dout, cache):
+    x, w, b, stride, (top, bottom, left, right) = cache
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+    dxp, dw, db = _backward(dout, _forward(xp, w, b, stride=stride)[1])
+    return dxp[:, top:top + x.shape[1], left:left + x.shape[2]], dw, db
+""",
+            "cnncourse.nn.functional.conv2d_backward",
         ),
     },
     "07_training_from_scratch": {
@@ -425,6 +450,31 @@ def train(x, y, epochs=10, batch_size=32, lr=0.1, mu=0.9, seed=0):
 """,
             "cnncourse.nn.optim.Momentum",
         ),
+        # the choice made by a sweep over the library's optimiser instead of the learner's loop
+        "hyperparameters": (
+            """from cnncourse.nn import optim
+
+
+def _sweep():
+    accuracies = {}
+    for lr in (0.01, 0.1, 1.0):
+        for batch_size in (4, 16, 64):
+            params = {"w": np.zeros((64, 10)), "b": np.zeros(10)}
+            opt = optim.Momentum(lr=lr, momentum=0.9)
+            order = np.random.default_rng(0).permutation(len(x_train))
+            for start in range(0, len(x_train), batch_size):
+                idx = order[start:start + batch_size]
+                _, d = F.softmax_cross_entropy(x_train[idx] @ params["w"] + params["b"], y_train[idx])
+                opt.step(params, {"w": x_train[idx].T @ d, "b": d.sum(axis=0)})
+            accuracies[lr, batch_size] = F.accuracy(x_val @ params["w"] + params["b"], y_val)
+    return max(accuracies, key=accuracies.get)
+
+
+def choose_hyperparameters():
+    return _sweep()
+""",
+            "cnncourse.nn.optim.Momentum",
+        ),
     },
     "08_keras": {
         "count": (
@@ -495,6 +545,47 @@ def dropout_backward(dout, mask):
 """,
             "cnncourse.nn.functional.",
         ),
+        "bn-forward": (
+            """from cnncourse.nn import functional as F
+
+
+def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.99,
+                      eps=1e-3):
+    return F.batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+""",
+            "cnncourse.nn.functional.batchnorm_forward",
+        ),
+        # the layer class's backward pass, fed the functional cache
+        "bn-backward": (
+            """from cnncourse import nn
+
+
+def batchnorm_backward(dout, cache):
+    layer = nn.BatchNorm()
+    layer.cache = cache
+    dx = layer.backward(dout)
+    return dx, layer.grads["gamma"], layer.grads["beta"]
+""",
+            "cnncourse.nn.layers.BatchNorm",
+        ),
+        # Keras' callback, adapted to the exercise's signature
+        "augment": (
+            """from keras.callbacks import EarlyStopping as KerasEarlyStopping
+
+
+class EarlyStopping(KerasEarlyStopping):
+    def __init__(self, model, patience=5):
+        super().__init__(monitor="val_loss", patience=patience, restore_best_weights=True)
+        self.set_model(model)
+
+
+def augment(x, y, seed=0):
+    copies = [random_augment(x, rotation=10, shift=0.1, zoom=0.1, seed=(seed, i))[0]
+              for i in range(3)]
+    return np.concatenate([x, *copies]).astype(np.float32), np.tile(y, 4)
+""",
+            "keras.callbacks.EarlyStopping",
+        ),
     },
     "10_architectures": {
         "conv": (
@@ -552,6 +643,15 @@ def seed_cnn_macs(size=28):
 """,
             "cnncourse.keras.",
         ),
+        "residual": (
+            """from cnncourse.keras.models import residual_block as chapter_block
+
+
+def residual_block(x, filters, stride=1):
+    return chapter_block(x, filters, stride)
+""",
+            "cnncourse.keras.models.residual_block",
+        ),
     },
     "11_transfer_learning": {
         "count": (
@@ -583,6 +683,332 @@ def fine_tune(model, x, y, lr=1e-2, epochs=30, seed=0):
     return model
 """,
             "cnncourse.keras.training.train",
+        ),
+        # stage 2 through the course's training loop
+        "two-stage": (
+            """from cnncourse.keras import training
+
+
+def two_stage_fine_tune(x, y, num_classes, seed=0):
+    model = pretrained.load_pretrained(num_classes=num_classes, seed=0, freeze=True)
+    training.train(model, (x, y), epochs=30, batch_size=10, learning_rate=1e-2, seed=seed,
+                   mixed_precision=None)
+    for layer in model.layers:
+        layer.trainable = True
+    training.train(model, (x, y), epochs=20, batch_size=10, learning_rate=1e-3, seed=seed,
+                   mixed_precision=None)
+    return model
+""",
+            "cnncourse.keras.training.train",
+        ),
+    },
+    "12_beyond_classification": {
+        # the reference the checks compare with, imported under the exercise's name
+        "iou": (
+            """from cnncourse.grading.checks.detection import reference_box_iou as box_iou
+""",
+            "cnncourse.grading.checks.detection.reference_box_iou",
+        ),
+        # reached through the checks module the setup cell imports
+        "pairwise": (
+            """def pairwise_iou(a, b):
+    return checks.detection.reference_pairwise_iou(a, b)
+""",
+            "cnncourse.grading.checks.detection.reference_pairwise_iou",
+        ),
+        "nms": (
+            """from cnncourse.keras._tf import tf
+
+
+def nms(boxes, scores, threshold=0.5):
+    boxes, scores = np.asarray(boxes, np.float32), np.asarray(scores, np.float32)
+    kept = tf.image.non_max_suppression(boxes, scores, len(boxes), iou_threshold=threshold)
+    return [int(i) for i in kept.numpy()]
+""",
+            "tensorflow",
+        ),
+        "fields": (
+            """from cnncourse.grading.checks import detection as D
+
+
+def receptive_fields(layers):
+    return D.reference_receptive_fields(layers)
+""",
+            "cnncourse.grading.checks.detection.reference_receptive_fields",
+        ),
+        "window": (
+            """from cnncourse.grading.checks.detection import reference_input_window
+
+
+def input_window(layers, index):
+    return reference_input_window(layers, index)
+""",
+            "cnncourse.grading.checks.detection.reference_input_window",
+        ),
+        "class-iou": (
+            """from sklearn.metrics import jaccard_score
+
+
+def class_iou(pred, true, num_classes):
+    return jaccard_score(np.ravel(true), np.ravel(pred), labels=list(range(num_classes)),
+                         average=None, zero_division=np.nan)
+""",
+            "sklearn.metrics.jaccard_score",
+        ),
+    },
+    "13_limits_and_practice": {
+        "cam": (
+            """from cnncourse.grading.checks.interpretation import (
+    reference_cam_from_gradients as cam_from_gradients,
+)
+""",
+            "cnncourse.grading.checks.interpretation.reference_cam_from_gradients",
+        ),
+        # a private helper of the course's Grad-CAM
+        "gradients": (
+            """from cnncourse.keras import interpret
+
+
+def score_gradients(model, images, layer_name, class_index):
+    scores = interpret._scorer(model, extra=[model.get_layer(layer_name).output])
+    x = tf.convert_to_tensor(np.asarray(images, dtype=np.float32))
+    chosen = np.broadcast_to(np.asarray(class_index), (len(x),))
+    with tf.GradientTape() as tape:
+        maps, logits = scores(x)
+        score = tf.reduce_sum(tf.gather(logits, chosen, axis=1, batch_dims=1))
+    return maps.numpy(), tape.gradient(score, maps).numpy()
+""",
+            "cnncourse.keras.interpret",
+        ),
+        "gradcam": (
+            """from cnncourse.keras.interpret import grad_cam
+""",
+            "cnncourse.keras.interpret.grad_cam",
+        ),
+        "focus": (
+            """from scipy import ndimage
+
+
+def near_shape(masks):
+    cross = ndimage.generate_binary_structure(2, 1)[None]
+    return ndimage.binary_dilation(np.asarray(masks) > 0, structure=cross)
+
+
+def focus_ratio(maps, masks):
+    near = near_shape(masks)
+    return float(np.mean(maps[near]) / np.mean(maps[~near]))
+""",
+            "scipy.ndimage",
+        ),
+        "fgsm": (
+            """def fgsm(model, images, labels, eps):
+    return checks.interpretation.reference_fgsm(model, images, labels, eps)
+""",
+            "cnncourse.grading.checks.interpretation.reference_fgsm",
+        ),
+        "attack": (
+            """def sign_noise(images, eps, seed=0):
+    signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=np.shape(images))
+    return np.clip(images + eps * signs, 0, 1).astype(np.float32)
+
+
+def accuracy(model, images, labels):
+    metric = keras.metrics.SparseCategoricalAccuracy()
+    metric.update_state(labels, model(images, training=False))
+    return float(metric.result())
+
+
+def measure_attacks(model, images, labels, eps, seed=0):
+    noisy, attacked = sign_noise(images, eps, seed), fgsm(model, images, labels, eps)
+    return tuple(accuracy(model, x, labels) for x in (images, noisy, attacked))
+""",
+            "keras.metrics",
+        ),
+    },
+    "14_capstone": {
+        "conv-forward": (
+            """from cnncourse.nn import functional as F
+
+
+def conv2d_forward(x, w, b, stride=1, padding=0):
+    return F.conv2d_forward(x, w, b, stride=stride, padding=padding)
+""",
+            "cnncourse.nn.functional.conv2d_forward",
+        ),
+        # the reference fed a cache rebuilt from the learner's own
+        "conv-backward": (
+            """from cnncourse.nn.functional import ConvCache, conv2d_backward as reference
+
+
+def conv2d_backward(dout, cache):
+    xp_shape, cols, w, stride, p = cache
+    n, hp, wp, c = xp_shape
+    x_shape = (n, hp - 2 * p, wp - 2 * p, c)
+    return reference(dout, ConvCache(x_shape, xp_shape, (p, p, p, p), (stride, stride), cols, w))
+""",
+            "cnncourse.nn.functional.conv2d_backward",
+        ),
+        "pool-forward": (
+            """from cnncourse.nn.functional import pool_forward
+
+
+def max_pool_forward(x, pool_size=2, stride=None):
+    return pool_forward(x, pool_size, stride, mode="max")
+""",
+            "cnncourse.nn.functional.pool_forward",
+        ),
+        "pool-backward": (
+            """import cnncourse.nn.functional
+
+
+def max_pool_backward(dout, cache):
+    return cnncourse.nn.functional.pool_backward(dout, cache)
+""",
+            "cnncourse.nn.functional.pool_backward",
+        ),
+        # a private alias of the reference
+        "dense-forward": (
+            """from cnncourse.nn.functional import dense_forward as _affine
+
+
+def dense_forward(x, w, b):
+    return _affine(x, w, b)
+""",
+            "cnncourse.nn.functional.dense_forward",
+        ),
+        "dense-backward": (
+            """from cnncourse.nn.functional import dense_backward as reference_dense_backward
+
+dense_backward = reference_dense_backward
+""",
+            "cnncourse.nn.functional.dense_backward",
+        ),
+        "relu": (
+            """from cnncourse.nn import functional as F
+
+relu_forward, relu_backward = F.relu_forward, F.relu_backward
+""",
+            "cnncourse.nn.functional.relu_",
+        ),
+        "softmax-cross-entropy": (
+            """from scipy.special import logsumexp
+
+
+def softmax_cross_entropy(logits, y):
+    n = len(y)
+    log_probs = logits - logsumexp(logits, axis=1, keepdims=True)
+    dlogits = np.exp(log_probs)
+    dlogits[np.arange(n), y] -= 1
+    return float(-log_probs[np.arange(n), y].mean()), dlogits / n
+""",
+            "scipy.special.logsumexp",
+        ),
+        "init": (
+            """from cnncourse.nn.init import he_normal as course_he_normal
+
+
+def he_normal(shape, rng):
+    return course_he_normal(shape, rng, dtype=np.float64)
+
+
+def init_params(input_shape=(28, 28, 1), channels=(8, 16), num_classes=10, seed=0):
+    rng = np.random.default_rng(seed)
+    (h, w, c), (c1, c2) = input_shape, channels
+    return {"w1": he_normal((3, 3, c, c1), rng), "b1": np.zeros(c1),
+            "w2": he_normal((3, 3, c1, c2), rng), "b2": np.zeros(c2),
+            "w3": he_normal(((h // 4) * (w // 4) * c2, num_classes), rng),
+            "b3": np.zeros(num_classes)}
+""",
+            "cnncourse.nn.init.he_normal",
+        ),
+        # the optimiser kept in the learner's state dict
+        "adam": (
+            """from cnncourse.nn import optim
+
+
+def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
+    if "adam" not in state:
+        state["adam"] = optim.Adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
+    state["adam"].step(params, grads)
+""",
+            "cnncourse.nn.optim.Adam",
+        ),
+        "gradient-check": (
+            """from cnncourse.nn.gradcheck import numerical_gradient, rel_error
+
+
+def gradient_check(loss_and_grads, params, x, y, h=1e-5):
+    grads = loss_and_grads(params, x, y)[1]
+    errors = {}
+    for name, value in params.items():
+        numeric = numerical_gradient(lambda v: loss_and_grads(params, x, y)[0], value, h=h)
+        errors[name] = rel_error(grads[name], numeric)
+    return errors
+""",
+            "cnncourse.nn.gradcheck.",
+        ),
+        # the loop versions of the reference layers composed into the network
+        "network": (
+            """from cnncourse.nn import naive
+
+
+def network_forward(params, x):
+    caches, h = [], x
+    for k in ("1", "2"):
+        h, conv = naive.conv2d_forward(h, params["w" + k], params["b" + k], padding=1)
+        positive = h > 0
+        h, pool = naive.max_pool_forward(h * positive, 2)
+        caches.append((conv, positive, pool))
+    flat = h.reshape(len(h), -1)
+    return flat @ params["w3"] + params["b3"], (caches, h.shape, flat)
+
+
+def loss_and_grads(params, x, y):
+    logits, (caches, shape, flat) = network_forward(params, x)
+    loss, dlogits = softmax_cross_entropy(logits, y)
+    grads = {"w3": flat.T @ dlogits, "b3": dlogits.sum(axis=0)}
+    dh = (dlogits @ params["w3"].T).reshape(shape)
+    for k, (conv, positive, pool) in zip(("2", "1"), caches[::-1], strict=True):
+        dh = naive.pool_backward(dh, pool) * positive
+        dh, grads["w" + k], grads["b" + k] = naive.conv2d_backward(dh, conv)
+    return loss, grads
+""",
+            "cnncourse.nn.naive.",
+        ),
+        "train": (
+            """from cnncourse.nn.optim import Adam
+
+
+def train(x, y, epochs=10, batch_size=32, lr=3e-3, seed=0):
+    params = {k: v.astype(x.dtype) for k, v in init_params(x.shape[1:], seed=seed).items()}
+    rng, opt, losses = np.random.default_rng(seed), Adam(lr=lr), []
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for start in range(0, len(x), batch_size):
+            batch = order[start:start + batch_size]
+            loss, grads = loss_and_grads(params, x[batch], y[batch])
+            opt.step(params, grads)
+            losses.append(loss)
+    return params, losses
+""",
+            "cnncourse.nn.optim.Adam",
+        ),
+        # the engine's model handed to the bridge
+        "keras": (
+            """from cnncourse import nn
+from cnncourse.keras import bridge
+
+
+def build_keras_model(params, input_shape=(28, 28, 1)):
+    net = nn.Sequential([nn.Conv2D(params["w1"].shape[-1], 3, padding=1, activation="relu"),
+                         nn.MaxPool2D(2),
+                         nn.Conv2D(params["w2"].shape[-1], 3, padding=1, activation="relu"),
+                         nn.MaxPool2D(2), nn.Flatten(), nn.Dense(params["w3"].shape[-1])],
+                        input_shape=input_shape)
+    net.set_weights([params[k] for k in ("w1", "b1", "w2", "b2", "w3", "b3")])
+    return bridge.to_keras(net)
+""",
+            "cnncourse.keras.bridge.to_keras",
         ),
     },
 }

@@ -71,7 +71,7 @@ def test_reference_implementations_pass_every_check(capsys):
     assert all(line.startswith("\u2713 ") and line.endswith(checks.HIDDEN_REMINDER) for line in lines)
     assert "conv2d_forward: 4 public checks passed (shapes, dtypes and values)" in lines[1]
     assert "conv2d_backward: 3 public checks passed (dx, dw and db)" in lines[3]
-    assert "conv2d_backward: 5 public checks passed (dx, dw and db)" in lines[4]
+    assert "conv2d_backward: 7 public checks passed (dx, dw and db)" in lines[4]  # with stride 2 and "same"
     assert "pool_backward: 5 public checks passed (dx of max pooling)" in lines[7]
 
 
@@ -138,7 +138,9 @@ def test_naive_sigmoid_overflows_on_large_inputs():
     def sigmoid(x):
         return 1 / (1 + np.exp(-x))
 
-    with pytest.raises(FloatingPointError, match="overflow") as info:
+    with pytest.raises(
+        AssertionError, match=r"^sigmoid\(x \(3,\) float64\): overflow encountered in exp; "
+    ) as info:
         checks.check_sigmoid_forward(sigmoid)
     assert any("sigmoid(x = [-1000, 0, 1000])" in note for note in info.value.__notes__)
 

@@ -1,26 +1,34 @@
-"""Self-tests: every solutions notebook earns full marks, every exercise notebook 0."""
+"""Self-tests: every solutions notebook earns full marks, every exercise notebook 0.
+
+The submissions are graded by cnncourse once per test session: the nbgrader parity test,
+which runs first, grades the same three submissions of every notebook (the solution, the
+released stub and a partly correct answer), and this test reads its results; run on its
+own, it grades them itself.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from cnncourse.grading.batch import grade_batch
-from cnncourse.grading.runner import Limits
-from cnncourse.grading.submissions import Submission
+from cnncourse.grading.notebook_format import TEST, cell_kind, grade_id, read_source
 
-from .grading_helpers import EXERCISES, SOLUTIONS
-
-LIMITS = Limits(cell_timeout=60, notebook_timeout=300)
+from .grading_helpers import SOLUTIONS
+from .test_nbgrader_parity import cnncourse_grades
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", sorted(SOLUTIONS.glob("*.ipynb")), ids=lambda p: p.name)
-def test_solutions_get_full_marks_and_exercises_get_zero(source, tmp_path):
-    subs = [Submission("solution", source), Submission("exercise", EXERCISES / source.name)]
-    solution, exercise = grade_batch(source, subs, tmp_path, jobs=2, limits=LIMITS)
-    assert solution.status == "graded" and solution.notes == []
-    assert solution.max_score > 0 and solution.score == solution.max_score
-    assert all(t.status == "passed" for t in solution.tests)
-    assert exercise.status == "graded" and exercise.score == 0
-    assert len(exercise.tests) == len(solution.tests)
-    assert all("NotImplementedError" in t.message for t in exercise.tests)
+@pytest.mark.parametrize("name", sorted(p.stem for p in SOLUTIONS.glob("*.ipynb")))
+def test_solutions_get_full_marks_and_exercises_get_zero(name, tmp_path):
+    tests = [c for c in read_source(SOLUTIONS / f"{name}.ipynb").cells if cell_kind(c) == TEST]
+    points = {grade_id(c): float(c.metadata["nbgrader"]["points"]) for c in tests}
+    graded = cnncourse_grades(name, tmp_path)
+    solution, exercise = graded["solution"], graded["stub"]
+    assert solution["status"] == "graded" and solution["notes"] == []
+    assert solution["max_score"] == sum(points.values()) > 0
+    assert solution["score"] == solution["max_score"]
+    assert {gid: (p, status) for gid, (p, _, status) in solution["tests"].items()} == {
+        gid: (p, "passed") for gid, p in points.items()
+    }
+    assert exercise["status"] == "graded" and exercise["score"] == 0
+    assert sorted(exercise["tests"]) == sorted(points)
+    assert all("NotImplementedError" in message for _, message, _ in exercise["tests"].values())

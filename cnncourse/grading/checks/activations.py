@@ -10,10 +10,19 @@ import numpy as np
 
 from cnncourse.nn import functional as F
 
-from ..checking import Case, check_backward, check_function, first_output, learner_facing, name_of, passed
-from ..checking import _param_names
+from ..checking import (
+    Case,
+    _param_names,
+    check_backward,
+    check_function,
+    first_output,
+    learner_facing,
+    name_of,
+    passed,
+)
 
 __all__ = [
+    "check_collapse_linear",
     "check_leaky_relu",
     "check_leaky_relu_grad",
     "check_relu_backward",
@@ -145,3 +154,35 @@ def check_leaky_relu_grad(fn: Callable) -> None:
     """``fn(x, alpha=0.01)`` -> the derivative of the leaky ReLU at ``x``."""
     ref = _grad_reference(F.leaky_relu_forward, F.leaky_relu_backward)
     check_function(fn, ref, _derivative_cases()[1], name=name_of(fn), check_dtype=False)
+
+
+def _collapse_reference(w1, b1, w2, b2):
+    return w1 @ w2, b1 @ w2 + b2
+
+
+@learner_facing
+def check_collapse_linear(fn: Callable, part: str) -> None:
+    """``fn(w1, b1, w2, b2)`` -> ``(w, b)`` with ``(x @ w1 + b1) @ w2 + b2 == x @ w + b``;
+    checks ``part``, ``"w"`` or ``"b"``, on three sets of layer sizes."""
+    index = {"w": 0, "b": 1}[part]
+    name = name_of(fn)
+    rng = np.random.default_rng(5)
+    cases = [
+        Case(
+            (
+                rng.standard_normal((d_in, d_h)),
+                rng.standard_normal(d_h),
+                rng.standard_normal((d_h, d_out)),
+                rng.standard_normal(d_out),
+            ),
+            note=f"the {part} it returns",
+        )
+        for d_in, d_h, d_out in [(4, 6, 3), (2, 5, 1), (3, 3, 4)]
+    ]
+
+    def pick(result):
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            raise AssertionError(f"{name}: return the pair (w, b), got {type(result).__name__}")
+        return result[index]
+
+    check_function(fn, _collapse_reference, cases, name=name, output=pick)

@@ -59,8 +59,13 @@ def _conv_backward_cases(strided: bool) -> list[Case]:
     rng = np.random.default_rng(6)
     cases = [c for c in _conv_cases() if c.kwargs["stride"] == 1 and c.args[0].dtype == np.float64]
     specs = [((1, 5, 6, 2), (3, 2, 2, 2), 1, 2)]  # x shape, w shape, stride, padding
-    if strided:
-        specs += [((1, 7, 6, 2), (3, 2, 2, 3), 2, 1), ((2, 6, 6, 1), (3, 3, 1, 2), 2, 1)]
+    if strided:  # "same" with stride 2 pads 1 on each side of 7, but only 1 after 6 (Keras' rule)
+        specs += [
+            ((1, 7, 6, 2), (3, 2, 2, 3), 2, 1),
+            ((2, 6, 6, 1), (3, 3, 1, 2), 2, 1),
+            ((1, 7, 7, 2), (3, 3, 2, 2), 2, "same"),
+            ((2, 6, 8, 2), (3, 3, 2, 3), 2, "same"),
+        ]
     for xs, ws, stride, padding in specs:
         x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[-1])
         cases.append(Case((x, w, b), {"stride": stride, "padding": padding}))
@@ -157,8 +162,8 @@ def _conv_backward_diagnose(grads, dout, inputs, kwargs) -> str:
 def check_conv2d_backward(forward: Callable, backward: Callable, *, strided: bool = False) -> None:
     """``backward(dout, cache)`` -> ``(dx, dw, db)`` for the cache of ``forward``.
 
-    Cases with padding 0, 1 and 2 and stride 1; ``strided=True`` adds stride-2 cases (for
-    a forward that takes a stride: chapter 6's takes stride 1 only). Each gradient is
+    Cases with padding 0, 1 and 2 and stride 1; ``strided=True`` adds stride-2 cases with
+    padding 1 and ``"same"`` (for a forward that takes a stride and ``"same"``). Each gradient is
     checked on its own; an uncropped dx, a dx from the unflipped kernel and a flipped dw
     get a hint."""
     cases = _conv_backward_cases(strided)

@@ -21,6 +21,7 @@ from ..checking import (
     passed,
     score_backward,
 )
+from .activations import without_overflow
 
 __all__ = [
     "check_cross_entropy_grad",
@@ -53,7 +54,11 @@ def _dense_cases() -> list[Case]:
 def check_flatten(fn: Callable) -> None:
     """``fn(x)`` -> ``x`` reshaped to ``(N, everything else)``."""
     rng = np.random.default_rng(50)
-    cases = [(rng.standard_normal((2, 3, 3, 4)),), (rng.standard_normal((1, 5, 2, 1)),)]
+    cases = [
+        (rng.standard_normal((2, 3, 3, 4)),),
+        (rng.standard_normal((1, 5, 2, 1)),),
+        (rng.standard_normal((3, 2, 4)).astype(np.float32),),
+    ]
     check_function(fn, lambda x: F.flatten_forward(x)[0], cases, name=name_of(fn))
 
 
@@ -97,20 +102,26 @@ def score_dense_backward(
 
 @learner_facing
 def check_softmax(fn: Callable) -> None:
-    """``fn(logits)`` -> probabilities over the last axis; stable for huge logits."""
+    """``fn(logits)`` -> probabilities over the last axis; stable for huge logits (each
+    row shifted by its own maximum), for ``(N, K)`` logits or more leading axes."""
     rng = np.random.default_rng(3)
     cases = [
-        Case((rng.standard_normal((3, 4)),), label="logits (3, 4)"),
+        Case((rng.standard_normal((3, 4)),), label="logits (3, 4) float64"),
         Case((np.array([[1000.0, 1000.0, -1000.0]]),), label="logits [[1000, 1000, -1000]]"),
+        Case(
+            (np.array([[1000.0, 999.0], [-1000.0, -1001.0]]),), label="logits [[1000, 999], [-1000, -1001]]"
+        ),
+        Case((rng.standard_normal((2, 3, 4)),), label="logits (2, 3, 4) float64"),
     ]
-    with np.errstate(over="raise", invalid="raise"):
-        check_function(fn, F.softmax, cases, name=name_of(fn))
+    hint = "subtract each row's maximum (over the last axis, keepdims=True) before np.exp"
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        check_function(without_overflow(fn, hint), F.softmax, cases, name=name_of(fn))
 
 
 @learner_facing
 def check_one_hot(fn: Callable) -> None:
     """``fn(y, k)`` -> ``(N, k)`` rows with a 1 in column ``y[n]`` and 0 elsewhere."""
-    cases = [(np.array([0, 2, 1]), 3), (np.array([4]), 5)]
+    cases = [(np.array([0, 2, 1]), 3), (np.array([4]), 5), (np.array([1, 0]), 4)]
     check_function(fn, lambda y, k: np.eye(k)[y], cases, name=name_of(fn))
 
 
@@ -144,9 +155,10 @@ def check_cross_entropy_loss(fn: Callable) -> None:
     name = name_of(fn)
     cases = _cross_entropy_cases()
     for z, y in cases:
+        what = Case((z, y)).describe(name, ("logits", "y"))
         result = fn(z, y)
-        assert isinstance(result, tuple) and len(result) == 2, f"{name}: return (loss, dlogits)"
-        assert_close(result[0], F.softmax_cross_entropy(z, y)[0], f"{name}: loss for logits {z.shape}")
+        assert isinstance(result, tuple) and len(result) == 2, f"{what}: return (loss, dlogits)"
+        assert_close(result[0], F.softmax_cross_entropy(z, y)[0], f"{what} -> loss (the mean over the batch)")
     passed(name, len(cases), "loss")
 
 
@@ -159,6 +171,6 @@ def check_cross_entropy_grad(fn: Callable) -> None:
         assert_close(
             fn(z, y)[1],
             F.softmax_cross_entropy(z, y)[1],
-            f"{name}: dlogits for logits {z.shape} (did you divide by N?)",
+            f"{Case((z, y)).describe(name, ('logits', 'y'))} -> dlogits (did you divide by N?)",
         )
     passed(name, len(cases), "dlogits")
