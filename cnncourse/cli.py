@@ -349,7 +349,53 @@ def cmd_doctor(args) -> int:
     print(f"tensorflow  {tf.__version__}")
     gpus = tf.config.list_physical_devices("GPU")
     print(f"gpu         {', '.join(g.name for g in gpus) if gpus else 'none visible'}")
+    if not gpus:
+        print(f"            why: {why_no_gpu(_built_with_cuda(tf), nvidia_driver())}")
     return 0
+
+
+NVIDIA_DRIVER_FILE = "/proc/driver/nvidia/version"
+
+
+def nvidia_driver() -> str | None:
+    """The NVIDIA kernel driver's version line, ``"nvidia-smi"`` when only that tool is
+    found, or None when this machine shows no sign of an NVIDIA driver."""
+    import shutil
+
+    try:
+        with open(NVIDIA_DRIVER_FILE) as f:
+            return f.readline().strip() or NVIDIA_DRIVER_FILE
+    except OSError:
+        return "nvidia-smi" if shutil.which("nvidia-smi") else None
+
+
+def _built_with_cuda(tf) -> bool | None:
+    """Whether this TensorFlow build can use CUDA GPUs; None when it cannot say."""
+    try:
+        return bool(tf.test.is_built_with_cuda())
+    except AttributeError:
+        return None
+
+
+def why_no_gpu(built_with_cuda: bool | None, driver: str | None) -> str:
+    """Why TensorFlow sees no GPU, given whether it was built with CUDA and the NVIDIA
+    driver found (see :func:`nvidia_driver`), with what to do about it."""
+    if built_with_cuda is False:
+        return (
+            "this TensorFlow is a CPU-only build (tf.test.is_built_with_cuda() is False); "
+            "GPUs need the Linux x86-64 tensorflow wheel: `make setup GPU=1`"
+        )
+    if driver is None:
+        return (
+            f"no NVIDIA driver found (no {NVIDIA_DRIVER_FILE}, no nvidia-smi on PATH); "
+            "training runs on the CPU"
+        )
+    if built_with_cuda is None:
+        return f"an NVIDIA driver is present ({driver}) but this TensorFlow cannot say if it supports CUDA"
+    return (
+        f"an NVIDIA driver is present ({driver}) and TensorFlow is built with CUDA, but it "
+        "cannot load the CUDA libraries: `make setup GPU=1` installs them (tensorflow[and-cuda])"
+    )
 
 
 def _tensorflow():

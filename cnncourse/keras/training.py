@@ -20,6 +20,7 @@ import numpy as np
 
 from ..common import positive_int
 from ._tf import keras, tf
+from .distributed import multi_worker_strategy
 
 # --------------------------------------------------------------------------- hardware
 
@@ -134,7 +135,16 @@ def use_mixed_precision(enable="auto") -> str:
 
 def get_strategy(devices=None) -> tf.distribute.Strategy:
     """``MirroredStrategy`` over ``devices`` (default: every GPU) when there are two or
-    more, else TensorFlow's default strategy (one device, no replication)."""
+    more, else TensorFlow's default strategy (one device, no replication).
+
+    ``"multi_worker"``: ``MultiWorkerMirroredStrategy`` across the machines that the
+    ``TF_CONFIG`` environment variable lists (see :mod:`cnncourse.keras.distributed`);
+    a :class:`~cnncourse.keras.distributed.TFConfigError` says what is missing or wrong.
+    """
+    if devices == "multi_worker":
+        return multi_worker_strategy()
+    if isinstance(devices, str):
+        raise ValueError(f'devices must be a list of device names, None or "multi_worker"; got {devices!r}')
     if devices is None:
         devices = [f"/gpu:{i}" for i in range(len(tf.config.list_physical_devices("GPU")))]
     if len(devices) >= 2:
