@@ -213,6 +213,21 @@ def collapse_linear(w1, b1, w2, b2):
         ),
     },
     "04_pooling": {
+        # the layer class of the library, driven by hand
+        "global-avg-pool": (
+            """from cnncourse.nn.layers import GlobalAveragePooling2D as _Global
+
+
+def global_avg_pool_forward(x):
+    layer = _Global()
+    return layer.forward(x), layer
+
+
+def global_avg_pool_backward(dout, cache):
+    return cache.backward(dout)
+""",
+            "cnncourse.nn.layers.GlobalAvgPool2D",
+        ),
         "pool-shape": (
             """from cnncourse.nn import functional as F
 

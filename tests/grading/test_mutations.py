@@ -133,6 +133,20 @@ MUTANTS = [
             ),
         ),
     ),
+    Mutant(
+        POOL,
+        "global_avg_pool_forward",
+        FLOAT64_OUT,
+        (("x.mean(axis=(1, 2))", "x.mean(axis=(1, 2), dtype=np.float64)"),),
+    ),
+    Mutant(
+        POOL,
+        "global_avg_pool_forward",
+        "maximum instead of mean",
+        (("x.mean(axis=(1, 2))", "x.max(axis=(1, 2))"),),
+    ),
+    Mutant(POOL, "global_avg_pool_backward", "dout not divided by H * W", (("dout / (h * w)", "dout"),)),
+    Mutant(POOL, "global_avg_pool_backward", "divided by H * H", (("dout / (h * w)", "dout / (h * h)"),)),
     # chapter 6
     Mutant(
         BACKPROP, "numerical_gradient", "f(x) not copied", (("np.array(f(x), dtype=np.float64)", "f(x)"),)

@@ -103,6 +103,7 @@ PARTIAL: dict[str, dict[str, list[tuple[str, str]] | None]] = {
                 "return out, None  # the mean, not the sum",
             )
         ],
+        "global-avg-pool": [("    share = dout / (h * w)\n", "    share = dout  # not divided by H * W\n")],
     },
     "05_fully_connected_and_output": {
         "dense": [

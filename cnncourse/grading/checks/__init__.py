@@ -125,6 +125,8 @@ from .keras_models import (
 from .outputs import check_lenet5_param_count, check_predict, check_small_model_param_counts
 from .pooling import (
     check_avg_pool_forward,
+    check_global_avg_pool_backward,
+    check_global_avg_pool_forward,
     check_max_pool_forward,
     check_pool_backward,
     check_sum_pool_forward,
@@ -189,6 +191,8 @@ __all__ = [
     "check_flatten",
     "check_focus_ratio",
     "check_function",
+    "check_global_avg_pool_backward",
+    "check_global_avg_pool_forward",
     "check_glorot_limit",
     "check_grad_cam",
     "check_gradient",

@@ -1,6 +1,7 @@
 """Checks of chapters 4 and 6: max, average and sum pooling forward, and the pooling
 backward pass (overlapping windows, tied maxima, with computed hints for ``=`` instead
-of ``+=`` and for a gradient sent to every or to the last tied maximum)."""
+of ``+=`` and for a gradient sent to every or to the last tied maximum); global average
+pooling forward and backward."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from ..checking import (
 
 __all__ = [
     "check_avg_pool_forward",
+    "check_global_avg_pool_backward",
+    "check_global_avg_pool_forward",
     "check_max_pool_forward",
     "check_pool_backward",
     "check_sum_pool_forward",
@@ -167,3 +170,58 @@ def check_pool_backward(forward: Callable, backward: Callable, mode: str = "max"
             diagnose=_pool_backward_diagnose(mode),
         )
     passed(name_of(backward), len(cases), f"dx of {mode} pooling")
+
+
+def _global_pool_cases() -> list[Case]:
+    rng = np.random.default_rng(9)
+    return [
+        Case((rng.standard_normal((2, 3, 3, 4)),)),
+        Case((rng.standard_normal((1, 5, 2, 3)),), note="height and width differ"),
+        Case((rng.standard_normal((3, 1, 1, 2)),), note="1 x 1 maps"),
+        Case((rng.standard_normal((2, 4, 4, 2)).astype(np.float32),)),
+    ]
+
+
+@learner_facing
+def check_global_avg_pool_forward(fn: Callable) -> None:
+    """``fn(x)`` -> ``(out, cache)``: the mean of each feature map, ``out (N, C)`` in x's
+    dtype (a float32 case checks it), for square, non-square and 1 x 1 maps."""
+    check_function(
+        fn,
+        F.global_avg_pool_forward,
+        _global_pool_cases(),
+        name=name_of(fn),
+        output=lambda r: first_output(r, name_of(fn)),
+    )
+
+
+def _global_pool_backward_diagnose(grads, dout, inputs, kwargs) -> str:
+    """A hint when dx is dout copied to every position without dividing by H * W."""
+    n, h, w, c = inputs["x"].shape
+    undivided = np.broadcast_to(dout[:, None, None, :], (n, h, w, c))
+    if h * w > 1 and outputs_match(grads["dx"], undivided):
+        return (
+            f"your dx is dout copied to all {h} x {w} positions of the map; each position "
+            f"makes up 1/{h * w} of the mean, so it gets dout / (H * W)"
+        )
+    return ""
+
+
+@learner_facing
+def check_global_avg_pool_backward(forward: Callable, backward: Callable) -> None:
+    """``backward(dout, cache)`` -> ``dx (N, H, W, C)`` for the cache of ``forward``: every
+    position of a map gets its map's ``dout / (H * W)``; a dx not divided gets a hint."""
+    cases = [c for c in _global_pool_cases() if c.args[0].dtype == np.float64]
+    for case in cases:
+        check_backward(
+            forward,
+            backward,
+            F.global_avg_pool_forward,
+            F.global_avg_pool_backward,
+            {"x": case.args[0]},
+            name=name_of(backward),
+            quiet=True,
+            note=case.note,
+            diagnose=_global_pool_backward_diagnose,
+        )
+    passed(name_of(backward), len(cases), "dx of global average pooling")
