@@ -413,6 +413,14 @@ def train(
     if strategy == "auto":
         strategy = get_strategy()
     strategy = strategy or tf.distribute.get_strategy()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        # Keras 3's fit reduces its first batch across workers and fails there
+        # (keras-team/keras#20585); refuse here with the way that works.
+        raise ValueError(
+            "train() cannot run under MultiWorkerMirroredStrategy: Keras 3's fit fails "
+            "across workers; use cnncourse.keras.distributed.fit_multi_worker, which runs "
+            "the same training step on every worker"
+        )
     previous_policy = keras.mixed_precision.global_policy()
     if mixed_precision is not None:
         use_mixed_precision(mixed_precision)

@@ -167,3 +167,14 @@ def test_two_workers_train_the_seed_model_to_identical_weights(tmp_path):
         np.testing.assert_array_equal(a, b)
     for before, after in zip(initial0, final0, strict=True):
         assert np.abs(after - before).max() > 1e-4, "a layer did not train"
+
+
+def test_train_refuses_multi_worker_and_names_the_way_that_works():
+    from cnncourse.keras import train
+    from cnncourse.keras._tf import tf
+
+    # An instance that was never initialised: train must refuse before touching it.
+    strategy = object.__new__(tf.distribute.MultiWorkerMirroredStrategy)
+    x, y = np.zeros((4, 28, 28, 1), np.float32), np.zeros(4, np.int64)
+    with pytest.raises(ValueError, match="fit_multi_worker"):
+        train(seed_cnn, (x, y), epochs=1, strategy=strategy)
