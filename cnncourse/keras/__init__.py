@@ -10,6 +10,8 @@ Importing this package imports TensorFlow (quietly: see :mod:`cnncourse.keras._t
 - :mod:`~cnncourse.keras.training`: ``train``, ``device_report``, ``make_dataset``,
   ``augmentation``, ``seed_everything``, ``use_mixed_precision``, ``LiveCurves``
   (``cnncourse.keras.train`` is the function ``training.train``)
+- :mod:`~cnncourse.keras.distributed`: ``read_tf_config``, ``multi_worker_strategy`` and
+  ``fit_multi_worker`` (training across machines; ``get_strategy("multi_worker")``)
 - :mod:`~cnncourse.keras.bridge`: ``to_numpy`` / ``to_keras`` / ``copy_weights`` and parity
 - :mod:`~cnncourse.keras.pretrained`: ``load_pretrained`` (offline), ``imagenet_model``
 - :mod:`~cnncourse.keras.costs`: ``count_macs``, ``layer_macs``, ``weight_depth`` for any
