@@ -1,0 +1,34 @@
+"""The book's exercises page lists every exercise notebook once, with its real points."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+
+from .conftest import BOOK, ROOT
+
+ROW = re.compile(r"^\|[^|]*\|[^|]*`exercises/(?P<name>\d\d_\w+)\.ipynb[^|]*\|\s*(?P<points>[\d.]+)\s*\|")
+DEMOS = ("00_", "01_")
+
+
+def _points(name: str) -> float:
+    nb = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+    return sum(
+        float(c.metadata["nbgrader"]["points"])
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    )
+
+
+def test_every_exercise_notebook_has_one_row_with_its_points():
+    rows = [m for line in (BOOK / "exercises.md").read_text().splitlines() if (m := ROW.match(line))]
+    listed = [m["name"] for m in rows]
+    notebooks = sorted(p.stem for p in (ROOT / "exercises").glob("*.ipynb") if not p.name.startswith(DEMOS))
+    assert sorted(listed) == notebooks and len(set(listed)) == len(listed), listed
+    wrong = {
+        m["name"]: (float(m["points"]), _points(m["name"]))
+        for m in rows
+        if float(m["points"]) != _points(m["name"])
+    }
+    assert not wrong, f"points on the page vs in the notebook: {wrong}"
