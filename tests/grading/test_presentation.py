@@ -284,7 +284,7 @@ def test_check_names_the_part_that_failed_and_says_public_checks(tmp_path, capsy
     assert main(["check", str(path)]) == 1
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0] == "04_pooling: 7 / 8 points on the public checks"
+    assert lines[0] == "04_pooling: 11 / 12 points on the public checks"
     assert "graded" not in lines[0]
     part = lines.index("PART avg-pool-tests: 1 / 2")
     assert lines[part + 1] == "    partial credit: 1 of 2 points (sum_pool_forward failed)"

@@ -64,7 +64,7 @@ def test_a_folder_of_untouched_exercises_is_reported_without_running_anything(tm
     entries = P.progress(tmp_path)
     assert [e.name for e in entries] == ["02_convolution", "03_activations", "04_pooling", "notes"]
     assert [e.started for e in entries[:3]] == [False, False, False]
-    assert [e.max_score for e in entries[:3]] == [11, 10, 8]
+    assert [e.max_score for e in entries[:3]] == [11, 10, 12]
     assert entries[3].problem.startswith("notes.ipynb is not JSON")
     text = P.progress_text(tmp_path, entries, 0.1, 0)
     lines = text.splitlines()
@@ -72,7 +72,7 @@ def test_a_folder_of_untouched_exercises_is_reported_without_running_anything(tm
     assert lines[3].split() == ["02_convolution", "0", "/", "11", "0", "of", "5", "everything"]
     assert lines[6].startswith("notes") and "cannot check:" in lines[6]
     assert (
-        "Total: 0 of 29 points on the public checks; 0 of 13 parts passed; 0 of 3 notebooks started." in text
+        "Total: 0 of 33 points on the public checks; 0 of 14 parts passed; 0 of 3 notebooks started." in text
     )
 
 
@@ -80,13 +80,14 @@ def test_a_cached_result_is_used_while_the_notebook_is_unchanged(tmp_path, monke
     nb = _answered(POOL, *[grade_id(c) for c in load(SOLUTIONS / POOL)["cells"] if cell_kind(c) == SOLUTION])
     path = save(nb, tmp_path / POOL)
     tests = [CellResult(p.grade_id, p.points, p.points, Status.PASSED, "") for p in P.parts_of(nb)]
-    result = SubmissionResult("04_pooling", str(path), str(path), Status.GRADED, 8.0, 8.0, tests)
+    total = sum(t.max_points for t in tests)
+    result = SubmissionResult("04_pooling", str(path), str(path), Status.GRADED, total, total, tests)
     cache = {POOL: {"fingerprint": P._fingerprint(json.loads(path.read_text())), "result": result.to_dict()}}
     (tmp_path / ".cnncourse").mkdir()
     (tmp_path / P.CACHE).write_text(json.dumps(cache))
     _no_runs(monkeypatch)
     (entry,) = P.progress(tmp_path)
-    assert entry.cached and entry.score == 8 and entry.passed() == 4
+    assert entry.cached and entry.score == total == entry.max_score and entry.passed() == len(tests)
 
     nb["cells"][-1]["source"] = ["# an edit"]
     save(nb, path)
@@ -107,9 +108,9 @@ def test_progress_runs_the_started_notebooks_and_says_what_is_left(tmp_path, cap
     assert rows["02_convolution"].split()[1:6] == ["4", "/", "11", "2", "of"]
     assert rows["02_convolution"].endswith("start kernels, conv2d-forward, conv-params")
     assert rows["03_activations"].endswith("everything")
-    assert rows["04_pooling"].split()[1:7] == ["8", "/", "8", "4", "of", "4"]
+    assert rows["04_pooling"].split()[1:7] == ["12", "/", "12", "5", "of", "5"]
     assert (
-        "Total: 12 of 29 points on the public checks; 6 of 13 parts passed; 2 of 3 notebooks started." in out
+        "Total: 16 of 33 points on the public checks; 7 of 14 parts passed; 2 of 3 notebooks started." in out
     )
     assert "Ran 2 notebooks" in out
 
