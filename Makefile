@@ -40,14 +40,15 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # The book builds (its log in book/_build/build.log) while the tests that do not need it
-# run, so both cores stay busy; then tests/book checks the build: test_executed.py reads
-# the chapters' runs (each chapter runs once) and the browser tests open the built pages.
+# run, so both cores stay busy; pytest lists its 25 slowest tests to show where the time
+# goes. Then tests/book checks the build: test_executed.py reads the chapters' runs (each
+# chapter runs once) and the browser tests open the built pages.
 BOOK_LOG := book/_build/build.log
 test: lint $(STAMP) $(VENDOR)
 	@mkdir -p book/_build
 	@echo "building the book in the background (log: $(BOOK_LOG))"
 	@$(MAKE) --no-print-directory book > $(BOOK_LOG) 2>&1 & book=$$!; \
-	$(BIN)/python -m pytest --ignore=tests/book; tests=$$?; \
+	$(BIN)/python -m pytest --ignore=tests/book --durations=25; tests=$$?; \
 	if ! wait $$book; then tail -n 60 $(BOOK_LOG); echo "make book failed (log: $(BOOK_LOG))"; exit 1; fi; \
 	echo "the book is built; testing it"; \
 	$(BIN)/python -m pytest tests/book && exit $$tests
