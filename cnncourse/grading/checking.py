@@ -672,11 +672,13 @@ def score_backward(
     cases: Sequence[Case],
     name: str,
     diagnose: Callable | None = None,
+    input_names: Sequence[str] = ("x", "w", "b"),
 ) -> dict[str, float]:
     """Partial credit per gradient: each gradient's fraction of right ``cases``.
 
-    Each case's ``args`` are the forward's inputs in the order ``x, w, b`` (as many as it
-    takes), its ``kwargs`` the forward's keyword arguments. Returns
+    Each case's ``args`` are the inputs the gradients are taken for, named by
+    ``input_names`` in order (``x, w, b`` by default; as many as the forward takes), its
+    ``kwargs`` the forward's other arguments (hyperparameters, running statistics). Returns
     ``{"dx": 0.0, "dw": 1.0, "db": 1.0}``-style scores; prints ``✓`` for the gradients
     right in every case and the ``✗`` message of the first failing case (which names the
     wrong gradient, with ``diagnose``'s hint), and raises that failure when no gradient is
@@ -686,7 +688,7 @@ def score_backward(
     scores: dict[str, float] = {}
     failure: BaseException | None = None
     for case in cases:
-        inputs = dict(zip(("x", "w", "b"), case.args, strict=False))
+        inputs = dict(zip(input_names, case.args, strict=False))
         right = gradients_correct(
             forward, backward, ref_forward, ref_backward, inputs, forward_kwargs=case.kwargs
         )

@@ -13,14 +13,12 @@ from cnncourse.nn import functional as F
 
 from ..checking import (
     Case,
-    _failure_line,
     assert_close,
-    check_backward,
     check_function,
-    gradients_correct,
     learner_facing,
     name_of,
     passed,
+    score_backward,
 )
 
 __all__ = [
@@ -205,47 +203,30 @@ def check_batchnorm_forward(fn: Callable) -> None:
 @learner_facing
 def score_batchnorm_backward(forward: Callable, backward: Callable) -> dict[str, float]:
     """Partial credit per gradient of ``backward(dout, cache)`` -> ``dx, dgamma, dbeta``,
-    in training and inference mode: ``{"dx": 1.0, "dgamma": 0.5, ...}``. Prints a ``✓``
-    line for each gradient right in every case and the ``✗`` message of the first failure
-    (which names the case and the first wrong value); raises when every gradient is wrong
-    in every case."""
+    in training and inference mode: ``{"dx": 1.0, "dgamma": 0.5, ...}`` (see
+    :func:`.checking.score_backward`: a ``✓`` line for the gradients right in every case,
+    the ``✗`` message of the first failure; raises when every gradient is wrong in every
+    case)."""
     __tracebackhide__ = True
-    cases = [c for c in _bn_cases() if c.args[0].dtype == np.float64]
-    name = name_of(backward)
-    scores: dict[str, float] = {}
-    failure: AssertionError | None = None
-    for case in cases:
-        inputs = dict(zip(("x", "gamma", "beta"), case.args[:3], strict=True))
-        kwargs = {"running_mean": case.args[3], "running_var": case.args[4], **case.kwargs}
-        right = gradients_correct(
-            forward, backward, F.batchnorm_forward, F.batchnorm_backward, inputs, forward_kwargs=kwargs
+    cases = [
+        Case(
+            c.args[:3],
+            {"running_mean": c.args[3], "running_var": c.args[4], **c.kwargs},
+            label=c.label,
+            note=c.note,
         )
-        for grad, ok in right.items():
-            scores[grad] = scores.get(grad, 0.0) + ok / len(cases)
-        if failure is None and not all(right.values()):
-            try:
-                check_backward(
-                    forward,
-                    backward,
-                    F.batchnorm_forward,
-                    F.batchnorm_backward,
-                    inputs,
-                    forward_kwargs=kwargs,
-                    name=name,
-                    quiet=True,
-                )
-            except AssertionError as exc:
-                failure = exc
-            except Exception as exc:
-                failure = AssertionError(f"{name}: {type(exc).__name__}: {exc}")
-    for grad, score in scores.items():
-        if score == 1.0:
-            print(f"\u2713 {name} -> {grad}: right in all {len(cases)} public cases")
-    if failure is not None:
-        if not any(scores.values()):
-            raise failure
-        print(_failure_line(name, failure))
-    return scores
+        for c in _bn_cases()
+        if c.args[0].dtype == np.float64
+    ]
+    return score_backward(
+        forward,
+        backward,
+        F.batchnorm_forward,
+        F.batchnorm_backward,
+        cases,
+        name_of(backward),
+        input_names=("x", "gamma", "beta"),
+    )
 
 
 # --------------------------------------------------------------------------- early stopping
