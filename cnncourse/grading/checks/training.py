@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from cnncourse.nn import functional as F
+from cnncourse.nn.init import fans
 
 from ..checking import (
     Case,
@@ -56,17 +57,12 @@ def _adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):
     return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
-def _fans(shape) -> tuple[int, int]:
-    receptive = math.prod(int(s) for s in shape[:-2])
-    return int(shape[-2]) * receptive, int(shape[-1]) * receptive
-
-
 def _he_std(shape) -> float:
-    return float(np.sqrt(2.0 / _fans(shape)[0]))
+    return float(np.sqrt(2.0 / fans(shape)[0]))
 
 
 def _glorot_limit(shape) -> float:
-    return float(np.sqrt(6.0 / sum(_fans(shape))))
+    return float(np.sqrt(6.0 / sum(fans(shape))))
 
 
 def _train(x, y, epochs=10, batch_size=32, lr=0.1, mu=0.9, seed=0):
@@ -191,7 +187,7 @@ def _fans_diagnose(got, case: Case) -> str:
 def check_fans(fn: Callable) -> None:
     """``fn(shape)`` -> ``(fan_in, fan_out)`` as ints, for conv and dense kernels."""
     cases = [Case((s,), label=f"shape={s}") for s in _KERNEL_SHAPES]
-    check_function(fn, _fans, cases, name=name_of(fn), outputs=("fan_in", "fan_out"), diagnose=_fans_diagnose)
+    check_function(fn, fans, cases, name=name_of(fn), outputs=("fan_in", "fan_out"), diagnose=_fans_diagnose)
 
 
 @learner_facing
