@@ -127,7 +127,7 @@ def same_padding(k):
 """,
             "cnncourse.nn.validation.",
         ),
-        # the reference re-exported by another module (checks.F)
+        # the reference re-exported by the checks package (out of bounds for answers as a whole)
         "conv2d-forward": (
             """from cnncourse.grading import checks
 
@@ -135,7 +135,7 @@ def same_padding(k):
 def conv2d_forward(x, w, b, stride=1, padding=0):
     return checks.convolution.F.conv2d_forward(x, w, b, stride=stride, padding=padding)[0]
 """,
-            "cnncourse.nn.functional.conv2d_forward",
+            "cnncourse.grading.checks",
         ),
         # a layer class that computes it
         "conv-params": (

@@ -148,6 +148,29 @@ def test_a_learners_notebook_without_declarations_can_still_be_checked(tmp_path)
 # --------------------------------------------------------------------------- the static check
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):\n"
+        "    return checks.training._adam_step(w, g, m, v, t, lr, beta1, beta2, eps)\n",
+        "from cnncourse.grading.checks import training as _t\n\n\n"
+        "def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-7):\n"
+        "    return _t._adam_step(w, g, m, v, t, lr, beta1, beta2, eps)\n",
+    ],
+    ids=["through-the-setup-import", "imported"],
+)
+def test_an_answer_that_calls_a_helper_of_the_checks_scores_zero(code):
+    # The checks compute expected answers with private helpers that are in no declaration:
+    # the whole checks package is out of bounds for answers.
+    plan = build_plan(
+        read_source(SOLUTIONS / "07_training_from_scratch.ipynb"),
+        _submission("07_training_from_scratch", {"adam": code}, []),
+    )
+    found = _findings(plan)
+    assert list(found) == ["adam"]
+    assert "cnncourse.grading.checks" in found["adam"][0] and "out of the grader's sight" in found["adam"][0]
+
+
 @pytest.mark.parametrize("stem", sorted(VARIANTS))
 def test_the_static_check_flags_every_variant_and_only_its_cell(stem):
     source = read_source(SOLUTIONS / f"{stem}.ipynb")
