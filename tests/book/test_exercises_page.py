@@ -1,4 +1,5 @@
-"""The book's exercises page lists every exercise notebook once, with its real points."""
+"""The book's exercises page lists every exercise notebook once, with its real points
+(one list item per notebook: ``- **Chapter**: link, N points. Topics.``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import nbformat
 
 from .conftest import BOOK, ROOT
 
-ROW = re.compile(r"^\|[^|]*\|[^|]*`exercises/(?P<name>\d\d_\w+)\.ipynb[^|]*\|\s*(?P<points>[\d.]+)\s*\|")
+ROW = re.compile(
+    r"^- \*\*[^*]+\*\*: [^,]*exercises/(?P<name>\d\d_\w+)\.ipynb[^,]*, (?P<points>[\d.]+) points\. "
+)
 DEMOS = ("00_", "01_")
 
 
