@@ -8,7 +8,7 @@ wins: float32 in, float32 out.
 
 Each cache is a named tuple defined just above its forward function (:class:`ConvCache`,
 :class:`PoolCache`, :class:`DenseCache`...), whose docstring lists what every field holds
-and its shape. The backward functions read the fields by name (``cache.cols``); being
+and its shape. The backward functions read the fields by name (``cache.w``); being
 tuples, the caches also unpack by position (``x, w = dense_cache``).
 
 The loop versions in :mod:`cnncourse.nn.naive` compute the same numbers and read like the
@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import scratch
 from .validation import (
     as_float_array,
     check_conv_inputs,
@@ -102,22 +103,55 @@ def conv_output_shape(input_shape, kernel_shape, stride=1, padding=0):
 class ConvCache(NamedTuple):
     """What :func:`conv2d_forward` keeps for :func:`conv2d_backward`.
 
-    - ``x_shape``: ``(N, H, W, C_in)``, the shape of the input; ``dx`` is cropped to it.
-    - ``padded_shape``: ``(N, H + top + bottom, W + left + right, C_in)``, the shape of
-      the zero-padded input.
+    - ``x_shape``: ``(N, H, W, C_in)``, the shape of the input (and of ``dx``).
+    - ``x_padded``: ``(N, H + top + bottom, W + left + right, C_in)``, the input padded with
+      zeros, in the dtype of the computation. Without padding it is the input array itself,
+      not a copy: change ``x`` in place only after the backward pass.
     - ``pads``: ``(top, bottom, left, right)``, the rows and columns of zeros added.
     - ``stride``: ``(sh, sw)``.
-    - ``cols``: ``(N*OH*OW, KH*KW*C_in)`` array, dtype of ``x``: the im2col matrix, one
-      row per output pixel holding the padded window it read; ``dw = cols.T @ dout``.
     - ``w``: ``(KH, KW, C_in, C_out)``, the kernel in ``x``'s dtype; ``dx`` needs it.
+
+    The backward pass rebuilds the im2col rows from ``x_padded`` chunk by chunk instead of
+    keeping them: the whole im2col matrix is ``KH * KW`` times the input's size.
     """
 
     x_shape: tuple[int, int, int, int]
-    padded_shape: tuple[int, int, int, int]
+    x_padded: np.ndarray
     pads: tuple[int, int, int, int]
     stride: tuple[int, int]
-    cols: np.ndarray
     w: np.ndarray
+
+
+def _chunks(start, stop, out_rows, rows_per_chunk):
+    """``(first image, stop image, first row, stop row)`` blocks of output rows covering
+    images ``start:stop``: whole images together when they fit in a chunk, else one image
+    cut into bands of ``rows_per_chunk`` output rows."""
+    if rows_per_chunk >= out_rows:
+        step = rows_per_chunk // out_rows
+        for first in range(start, stop, step):
+            yield first, min(first + step, stop), 0, out_rows
+        return
+    for image in range(start, stop):
+        for row in range(0, out_rows, rows_per_chunk):
+            yield image, image + 1, row, min(row + rows_per_chunk, out_rows)
+
+
+def _rows_per_chunk(row_bytes: int) -> int:
+    return max(1, scratch.CHUNK_BYTES // max(row_bytes, 1))
+
+
+def _im2col(xp, kernel_hw, stride_hw, block, out_w):
+    """The im2col rows of one block of output rows, in this thread's scratch buffer.
+
+    xp: ``(N, Hp, Wp, C_in)``; block: ``(i0, i1, r0, r1)`` from :func:`_chunks`.
+    Returns ``(images * rows * OW, KH * KW * C_in)``: one row per output pixel holding
+    the window it reads, valid until this thread's next call.
+    """
+    i0, i1, r0, r1 = block
+    view = windows(xp[i0:i1], kernel_hw, stride_hw)[:, r0:r1, :out_w]
+    cols = scratch.buffer("im2col", view.shape, xp.dtype)
+    np.copyto(cols, view)
+    return cols.reshape(-1, np.prod(view.shape[3:]))
 
 
 def conv2d_forward(x, w, b=None, stride=1, padding=0):
@@ -131,78 +165,135 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     Returns ``out (N, OH, OW, C_out)`` and a :class:`ConvCache` for :func:`conv2d_backward`.
     """
     x, w, b = check_conv_inputs(x, w, b)
-    kh, kw, c_in, c_out = w.shape
+    kh, kw, _, _ = w.shape
     stride_hw = pair(stride, "stride")
-    n, oh, ow, _ = conv_output_shape(x.shape, w.shape, stride_hw, padding)
+    _, oh, ow, _ = conv_output_shape(x.shape, w.shape, stride_hw, padding)
     pads = resolve_padding(padding, x.shape[1:3], (kh, kw), stride_hw)
     xp = _pad_hw(x, pads)
-    # im2col: one row per output pixel, one column per (di, dj, c) weight.
-    cols = windows(xp, (kh, kw), stride_hw)[:, :oh, :ow].reshape(n * oh * ow, kh * kw * c_in)
-    out = (cols @ w.reshape(-1, c_out)).reshape(n * oh, ow * c_out)
-    out += np.tile(b, ow)  # one long row per image row: far faster than C_out-wide rows
-    cache = ConvCache(x.shape, xp.shape, pads, stride_hw, cols, w)
-    return out.reshape(n, oh, ow, c_out), cache
+    out = _correlate(xp, w, (oh, ow), stride_hw, b)
+    return out, ConvCache(x.shape, xp, pads, stride_hw, w)
+
+
+def _correlate(xp, w, out_hw, stride_hw, b=None):
+    """``out (N, OH, OW, C_out)``: the cross-correlation of the padded input ``xp``
+    ``(N, Hp, Wp, C_in)`` with ``w`` ``(KH, KW, C_in, C_out)``, plus ``b``.
+
+    im2col, chunk by chunk: each block of output rows copies the windows it reads into a
+    matrix in reused memory, one row per output pixel, and multiplies it by the kernel
+    as a ``(KH * KW * C_in, C_out)`` matrix (see :mod:`cnncourse.nn.scratch`).
+    """
+    kh, kw, _, c_out = w.shape
+    oh, ow = out_hw
+    out = np.empty((xp.shape[0], oh, ow, c_out), dtype=xp.dtype)
+    w_mat = w.reshape(-1, c_out)
+    bias_row = None if b is None else np.tile(b, ow)  # one long row per image row: faster
+    for block in _chunks(0, xp.shape[0], oh, _rows_per_chunk(ow * w_mat.shape[0] * xp.itemsize)):
+        i0, i1, r0, r1 = block
+        cols = _im2col(xp, (kh, kw), stride_hw, block, ow)
+        np.matmul(cols, w_mat, out=out[i0:i1, r0:r1].reshape(-1, c_out))
+        if bias_row is not None:
+            out[i0:i1, r0:r1].reshape(-1, ow * c_out)[...] += bias_row
+    return out
 
 
 def conv2d_backward(dout, cache):
     """Gradients of :func:`conv2d_forward`.
 
     dout: ``(N, OH, OW, C_out)``. Returns ``dx (N, H, W, C_in)``, ``dw`` like w, ``db (C_out,)``.
-    ``dw`` correlates the input with ``dout``; ``dx`` is the full correlation of ``dout``
-    with the flipped kernel, computed one kernel offset at a time: the pixels that
-    offset ``(di, dj)`` read in the forward pass receive ``dout @ w[di, dj].T``.
+
+    Block by block of output rows: ``dw += cols.T @ dout_block``, with the block's im2col
+    rows rebuilt from the cached padded input, and each kernel offset ``(i, j)`` sends
+    ``dout_block @ w[i, j].T`` back onto the input pixels it read (col2im), dropping
+    what falls on the padding. (Computing ``dx`` as a convolution of the padded ``dout``
+    with the flipped kernel measured no faster for stride 1, and slower with few input
+    channels.)
     """
-    w = cache.w
-    c_out = w.shape[3]
-    d2 = np.asarray(dout, dtype=cache.cols.dtype).reshape(-1, c_out)
-    dw = (cache.cols.T @ d2).reshape(w.shape)
-    db = np.ones(len(d2), dtype=d2.dtype) @ d2  # a matvec: faster than a column sum
-    out_hw = dout.shape[1:3]
-    if w.shape[2] <= _FEW_CHANNELS:
-        dxp = _input_grad_channels_first(d2, w, cache.padded_shape, out_hw, cache.stride)
-    else:
-        dxp = _input_grad_channels_last(d2, w, cache.padded_shape, out_hw, cache.stride)
-    top, _, left, _ = cache.pads
-    height, width = cache.x_shape[1:3]
-    dx = dxp[:, top : top + height, left : left + width, :]
-    return np.ascontiguousarray(dx), dw, db
+    xp, w, pads, stride_hw = cache.x_padded, cache.w, cache.pads, cache.stride
+    kh, kw, c_in, c_out = w.shape
+    d = np.ascontiguousarray(dout, dtype=xp.dtype)
+    n, oh, ow, _ = d.shape
+    w_mat = w.reshape(-1, c_out)
+    dx = np.zeros(cache.x_shape, dtype=xp.dtype)
+    scatter = _col2im_channels_first if c_in <= _FEW_CHANNELS else _col2im_channels_last
+    dw = np.zeros(w_mat.shape, dtype=xp.dtype)
+    for block in _chunks(0, n, oh, _rows_per_chunk(ow * w_mat.shape[0] * xp.itemsize)):
+        i0, i1, r0, r1 = block
+        cols = _im2col(xp, (kh, kw), stride_hw, block, ow)
+        d2 = d[i0:i1, r0:r1].reshape(-1, c_out)
+        dw += cols.T @ d2
+        scatter(dx, d2, w, block, ow, pads, stride_hw)
+    db = np.ones(n * oh * ow, dtype=d.dtype) @ d.reshape(-1, c_out)  # a matvec: faster than a column sum
+    return dx, dw.reshape(w.shape), db
 
 
-def _offset_slices(i, j, out_hw, stride_hw):
-    """The rows and columns of the padded input that kernel offset ``(i, j)`` reads."""
-    (oh, ow), (sh, sw) = out_hw, stride_hw
-    return slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+def _kept(offset, pad_before, size, stride, first, stop):
+    """Output indices ``first:stop`` whose input index ``offset + stride * r - pad_before``
+    falls inside the unpadded input ``[0, size)``: returns ``(lo, hi, input slice)``."""
+    lo = max(first, -((offset - pad_before) // stride))
+    hi = min(stop, (size - 1 + pad_before - offset) // stride + 1)
+    begin = offset + stride * lo - pad_before
+    return lo, hi, slice(begin, begin + stride * (hi - lo - 1) + 1, stride)
 
 
-def _input_grad_channels_last(d2, w, xp_shape, out_hw, stride_hw):
-    """Padded ``dx (N, Hp, Wp, C_in)`` with one ``(M, C_out) @ (C_out, C_in)`` product per
-    kernel offset, added to the slice that offset read. Best when C_in is large."""
-    kh, kw, c_in, _ = w.shape
-    n = xp_shape[0]
-    dxp = np.zeros(xp_shape, dtype=d2.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            rows, cols = _offset_slices(i, j, out_hw, stride_hw)
-            dxp[:, rows, cols, :] += (d2 @ w[i, j].T).reshape(n, *out_hw, c_in)
-    return dxp
+def _col2im_channels_last(dx, d2, w, block, out_w, pads, stride_hw):
+    """Add one block's input gradients onto ``dx``, one kernel offset at a time.
 
-
-def _input_grad_channels_first(d2, w, xp_shape, out_hw, stride_hw):
-    """The same sum accumulated channels-first, returned as an NHWC view.
-
-    With few input channels the channels-last slices are too narrow to add quickly;
-    here one product gives every offset's ``(C_in, N, OH, OW)`` block and each add runs
-    along whole image rows.
+    dx: ``(N, H, W, C_in)``, unpadded; d2: ``(images * rows * OW, C_out)``, the block's
+    output gradients. Offset ``(i, j)`` sends ``d2 @ w[i, j].T`` back to the pixels it
+    read; what falls on the zero padding is dropped. Each offset's gradients are one
+    contiguous ``(images, rows, OW, C_in)`` block, so every add runs along whole rows.
     """
     kh, kw, c_in, c_out = w.shape
-    n, hp, wp, _ = xp_shape
-    blocks = (w.reshape(-1, c_out) @ d2.T).reshape(kh, kw, c_in, n, *out_hw)
-    dxp = np.zeros((c_in, n, hp, wp), dtype=d2.dtype)
+    i0, i1, r0, r1 = block
+    grads = scratch.buffer("col2im", (kh * kw, len(d2), c_in), d2.dtype)
+    np.matmul(d2, w.reshape(kh * kw, c_in, c_out).transpose(0, 2, 1), out=grads)
+    grads = grads.reshape(kh, kw, i1 - i0, r1 - r0, out_w, c_in)
+    for i, j, (rows, cols), (g_rows, g_cols) in _offsets(dx.shape, w.shape, block, out_w, pads, stride_hw):
+        dx[i0:i1, rows, cols] += grads[i, j, :, g_rows, g_cols]
+
+
+def _col2im_channels_first(dx, d2, w, block, out_w, pads, stride_hw):
+    """The same sum for few input channels, accumulated channels-first.
+
+    With few channels, channels-last slices are too narrow to add quickly. Here one
+    product gives each ``(offset, channel)`` pair a contiguous ``(images, rows, OW)``
+    plane, added along image rows into a channels-first buffer, which is added onto
+    ``dx`` once at the end.
+    """
+    kh, kw, c_in, c_out = w.shape
+    i0, i1, r0, r1 = block
+    planes = scratch.buffer("col2im", (kh * kw * c_in, len(d2)), d2.dtype)
+    np.matmul(w.reshape(-1, c_out), d2.T, out=planes)
+    planes = planes.reshape(kh, kw, c_in, i1 - i0, r1 - r0, out_w)
+    # The input rows this block touches, and their gradients channels-first.
+    first_row = max(0, stride_hw[0] * r0 - pads[0])
+    stop_row = min(dx.shape[1], stride_hw[0] * (r1 - 1) + kh - pads[0])
+    band = scratch.buffer("band", (c_in, i1 - i0, stop_row - first_row, dx.shape[2]), d2.dtype)
+    band[...] = 0
+    for i, j, (rows, cols), (g_rows, g_cols) in _offsets(dx.shape, w.shape, block, out_w, pads, stride_hw):
+        band_rows = slice(rows.start - first_row, rows.stop - first_row, rows.step)
+        band[:, :, band_rows, cols] += planes[i, j, :, :, g_rows, g_cols]
+    dx[i0:i1, first_row:stop_row] += band.transpose(1, 2, 3, 0)
+
+
+def _offsets(x_shape, w_shape, block, out_w, pads, stride_hw):
+    """For each kernel offset ``(i, j)`` that reads unpadded pixels in ``block``: the input
+    ``(rows, cols)`` it reads, as slices of ``dx``, and the ``(rows, cols)`` of the block's
+    output that read them, as slices relative to the block. Offsets that read only
+    padding are skipped."""
+    height, width = x_shape[1:3]
+    kh, kw = w_shape[:2]
+    top, _, left, _ = pads
+    sh, sw = stride_hw
+    _, _, r0, r1 = block
     for i in range(kh):
+        lo, hi, rows = _kept(i, top, height, sh, r0, r1)
+        if lo >= hi:
+            continue
         for j in range(kw):
-            rows, cols = _offset_slices(i, j, out_hw, stride_hw)
-            dxp[:, :, rows, cols] += blocks[i, j]
-    return dxp.transpose(1, 2, 3, 0)
+            c_lo, c_hi, cols = _kept(j, left, width, sw, 0, out_w)
+            if c_lo < c_hi:
+                yield i, j, (rows, cols), (slice(lo - r0, hi - r0), slice(c_lo, c_hi))
 
 
 # --------------------------------------------------------------------------- pooling

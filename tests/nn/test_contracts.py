@@ -24,23 +24,23 @@ def test_conv_cache_fields_for_a_hand_sized_example():
     out, cache = F.conv2d_forward(x, w, np.zeros(4), stride=2, padding=1)
     assert out.shape == (2, 3, 3, 4)
     assert isinstance(cache, F.ConvCache) and isinstance(cache, tuple)
-    assert cache._fields == ("x_shape", "padded_shape", "pads", "stride", "cols", "w")
+    assert cache._fields == ("x_shape", "x_padded", "pads", "stride", "w")
     assert cache.x_shape == (2, 5, 5, 3)
-    assert cache.padded_shape == (2, 7, 7, 3)
     assert cache.pads == (1, 1, 1, 1)
     assert cache.stride == (2, 2)
-    assert cache.cols.shape == (2 * 3 * 3, 3 * 3 * 3)  # one row per output pixel
     assert cache.w is w
-    # The first output pixel's window is the padded input's top-left 3x3 corner.
-    xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    np.testing.assert_array_equal(cache.cols[0], xp[0, :3, :3, :].ravel())
+    # The padded input: one ring of zeros around each image, the image inside.
+    np.testing.assert_array_equal(cache.x_padded, np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))))
+    # Without padding the cache holds the input itself, not a copy.
+    _, valid = F.conv2d_forward(x, w, np.zeros(4), stride=2, padding=0)
+    assert valid.x_padded is x and valid.pads == (0, 0, 0, 0)
 
 
 def test_conv_cache_same_padding_is_asymmetric():
     # "same", stride 2 on 4 pixels: output 2, total padding (2-1)*2 + 3 - 4 = 1, after.
     _, cache = F.conv2d_forward(rand(1, 4, 4, 1), rand(3, 3, 1, 2), stride=2, padding="same")
     assert cache.pads == (0, 1, 0, 1)
-    assert cache.padded_shape == (1, 5, 5, 1)
+    assert cache.x_padded.shape == (1, 5, 5, 1)
 
 
 def test_naive_conv_cache_matches_the_fast_one_where_they_hold_the_same_thing():
@@ -50,7 +50,7 @@ def test_naive_conv_cache_matches_the_fast_one_where_they_hold_the_same_thing():
     assert isinstance(slow, N.NaiveConvCache)
     assert slow._fields == ("x", "x_padded", "w", "stride", "pads")
     assert slow.stride == fast.stride and slow.pads == fast.pads
-    assert slow.x_padded.shape == fast.padded_shape and slow.x.shape == fast.x_shape
+    assert slow.x_padded.shape == fast.x_padded.shape and slow.x.shape == fast.x_shape
     np.testing.assert_array_equal(slow.w, fast.w)
 
 

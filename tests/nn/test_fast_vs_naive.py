@@ -5,6 +5,7 @@ import pytest
 
 from cnncourse.nn import functional as F
 from cnncourse.nn import naive as N
+from cnncourse.nn import scratch
 
 CONV_CASES = [
     # x shape, w shape, stride, padding
@@ -17,6 +18,8 @@ CONV_CASES = [
     ((1, 5, 5, 4), (1, 1, 4, 3), 1, 0),
     ((2, 6, 6, 20), (3, 3, 20, 2), 2, "same"),  # many input channels: the other dx path
     ((1, 7, 7, 17), (2, 2, 17, 3), 1, 1),
+    ((2, 5, 5, 2), (2, 2, 2, 3), 1, 2),  # padding wider than the kernel: rows of pure zeros
+    ((2, 6, 5, 18), (3, 2, 18, 3), (2, 3), 3),
 ]
 
 POOL_CASES = [
@@ -27,8 +30,22 @@ POOL_CASES = [
 ]
 
 
+@pytest.mark.parametrize("block", ["batch", "image", "row"])
 @pytest.mark.parametrize(("x_shape", "w_shape", "stride", "padding"), CONV_CASES)
-def test_conv2d_matches_loops(x_shape, w_shape, stride, padding):
+def test_conv2d_matches_loops(x_shape, w_shape, stride, padding, block, monkeypatch):
+    # The fast conv works through the batch in blocks of output rows (whole batches here
+    # unless told otherwise): check blocks of one image each and of one output row each.
+    _, oh, ow, _ = F.conv_output_shape(x_shape, w_shape, stride, padding)
+    row_bytes = ow * np.prod(w_shape[:3]) * 8  # one output row's im2col rows, float64
+    monkeypatch.setattr(scratch, "CHUNK_BYTES", {"batch": 1 << 30, "image": row_bytes * oh, "row": 1}[block])
+    assert (
+        len(list(F._chunks(0, x_shape[0], oh, F._rows_per_chunk(row_bytes))))
+        == {
+            "batch": 1,
+            "image": x_shape[0],
+            "row": x_shape[0] * oh,
+        }[block]
+    )
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[-1])
