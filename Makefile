@@ -10,6 +10,8 @@ LOCK_GPU := requirements/lock-gpu.txt
 GPU_STAMP := $(VENV)/.installed-gpu
 VENDOR := book/_vendor/html-manager/embed-amd.js
 PIP_VERSION := 26.3
+# pytest workers for `make test` (pytest-xdist); `auto` is one per CPU core.
+TEST_WORKERS ?= auto
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
@@ -48,7 +50,7 @@ test: lint $(STAMP) $(VENDOR)
 	@mkdir -p book/_build
 	@echo "building the book in the background (log: $(BOOK_LOG))"
 	@$(MAKE) --no-print-directory book > $(BOOK_LOG) 2>&1 & book=$$!; \
-	$(BIN)/python -m pytest --ignore=tests/book --durations=25; tests=$$?; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --ignore=tests/book --durations=25; tests=$$?; \
 	if ! wait $$book; then tail -n 60 $(BOOK_LOG); echo "make book failed (log: $(BOOK_LOG))"; exit 1; fi; \
 	echo "the book is built; testing it"; \
 	$(BIN)/python -m pytest tests/book && exit $$tests

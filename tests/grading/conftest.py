@@ -3,9 +3,12 @@ CI) and must work in CI; elsewhere the sandboxed tests skip with the reason."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -22,8 +25,14 @@ def _install_bubblewrap() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _bubblewrap_installed() -> None:
-    """As root (CI, containers), install bubblewrap where it is missing, once."""
-    if shutil.which("bwrap") is None and os.geteuid() == 0 and shutil.which("apt-get"):
+    """As root (CI, containers), install bubblewrap where it is missing, once. Test
+    workers running side by side (pytest -n) take turns: apt-get cannot run twice."""
+    if shutil.which("bwrap") is not None or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    with (Path(tempfile.gettempdir()) / "cnncourse-bubblewrap.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if shutil.which("bwrap") is not None:  # another worker installed it meanwhile
+            return
         try:
             _install_bubblewrap()
         except subprocess.CalledProcessError as exc:

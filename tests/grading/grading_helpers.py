@@ -58,10 +58,26 @@ def with_cell(nb: dict, grade_id: str, code: str) -> dict:
     return nb
 
 
+def learner_cell(code: str) -> dict:
+    """A code cell a learner added: no nbgrader metadata."""
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": code}
+
+
+def with_learner_cells(nb: dict, extras) -> dict:
+    """``nb`` with a learner cell inserted after each named cell: ``extras`` is a list of
+    ``(grade_id, code)``. Changes and returns ``nb``."""
+    out = []
+    for cell in nb["cells"]:
+        out.append(cell)
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        out += [learner_cell(code) for after, code in extras if after == gid]
+    nb["cells"] = out
+    return nb
+
+
 def add_cell_after(nb: dict, grade_id: str, code: str) -> dict:
     nb = copy.deepcopy(nb)
-    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": code}
-    nb["cells"].insert(index_of(nb, grade_id) + 1, cell)
+    nb["cells"].insert(index_of(nb, grade_id) + 1, learner_cell(code))
     return nb
 
 

@@ -15,7 +15,6 @@ import pytest
 
 from cnncourse.grading import assemble
 from cnncourse.grading.assemble import build_plan
-from cnncourse.grading.batch import grade_batch
 from cnncourse.grading.grade import grade_notebook, source_from_notebook
 from cnncourse.grading.notebook_format import (
     cell_kind,
@@ -32,7 +31,6 @@ from cnncourse.grading.own_work import (
 )
 from cnncourse.grading.release import release_notebook
 from cnncourse.grading.runner import Limits, Outcome
-from cnncourse.grading.submissions import Submission
 
 from .grading_helpers import (
     CONV,
@@ -45,8 +43,10 @@ from .grading_helpers import (
     save,
     source_of,
     with_cell,
+    with_learner_cells,
 )
 from .own_work_variants import EXTRAS, NOTHING_TO_FORBID, SELF_CHECKS, VARIANTS
+from .test_nbgrader_parity import cnncourse_grades
 
 SOURCES = sorted(SOLUTIONS.glob("*.ipynb"))
 LIMITS = Limits(cell_timeout=120, notebook_timeout=600, sandbox="off")
@@ -60,25 +60,11 @@ def _solution_cells(path):
 def _submission(stem: str, cells: dict[str, str], extras) -> dict:
     """The source notebook with some solution cells replaced and learner cells added."""
     nb = load(SOLUTIONS / f"{stem}.ipynb")
-    out = []
     for cell in nb["cells"]:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if gid in cells:
             cell["source"] = cells[gid]
-        out.append(cell)
-        for after, code in extras:
-            if after == gid:
-                out.append(
-                    {
-                        "cell_type": "code",
-                        "execution_count": None,
-                        "metadata": {},
-                        "outputs": [],
-                        "source": code,
-                    }
-                )
-    nb["cells"] = out
-    return nb
+    return with_learner_cells(nb, extras)
 
 
 def _delegating(stem: str) -> dict:
@@ -470,18 +456,18 @@ def test_findings_and_kernel_reports_zero_the_tests_of_their_cell():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", [p.stem for p in SOURCES])
-def test_delegating_answers_score_zero_and_honest_ones_full_marks(stem, tmp_path):
-    honest = save(_submission(stem, {}, SELF_CHECKS.get(stem, [])), tmp_path / "honest.ipynb")
-    subs = [Submission("honest", honest)]
-    if stem in VARIANTS:
-        subs.append(Submission("delegating", save(_delegating(stem), tmp_path / "d.ipynb")))
-    results = grade_batch(SOLUTIONS / f"{stem}.ipynb", subs, tmp_path / "out", jobs=2, limits=LIMITS)
-    assert results[0].status == "graded" and results[0].score == results[0].max_score, [
-        (t.grade_id, t.message) for t in results[0].tests if t.status != "passed"
+def test_delegating_answers_score_zero_and_honest_ones_full_marks(stem, tmp_path, tmp_path_factory):
+    # The honest answer, with the learner's own checks calling references in cells of
+    # their own (SELF_CHECKS), is the parity test's "solution" submission: graded once.
+    honest = cnncourse_grades(stem, tmp_path_factory)["solution"]
+    assert honest["status"] == "graded" and honest["score"] == honest["max_score"], [
+        (gid, message) for gid, (_, message, status) in honest["tests"].items() if status != "passed"
     ]
     if stem not in VARIANTS:
         return
-    delegating = results[1]
+    delegating = grade_notebook(
+        SOLUTIONS / f"{stem}.ipynb", save(_delegating(stem), tmp_path / "d.ipynb"), "delegating", LIMITS
+    )
     covers = {s.grade_id: s.covers for s in build_plan(read_source(SOLUTIONS / f"{stem}.ipynb"), None).tests}
     for test in delegating.tests:
         cell = covers[test.grade_id]

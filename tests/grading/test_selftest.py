@@ -1,9 +1,9 @@
 """Self-tests: every solutions notebook earns full marks, every exercise notebook 0.
 
-The submissions are graded by cnncourse once per test session: the nbgrader parity test,
-which runs first, grades the same three submissions of every notebook (the solution, the
-released stub and a partly correct answer), and this test reads its results; run on its
-own, it grades them itself.
+The submissions are graded by cnncourse once per test run (``cnncourse_grades``): the
+nbgrader parity test grades the same three submissions of every notebook (the solution,
+the released stub and a partly correct answer), and this test reads those grades, or
+makes them if it asks first.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from .test_nbgrader_parity import cnncourse_grades
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(p.stem for p in SOLUTIONS.glob("*.ipynb")))
-def test_solutions_get_full_marks_and_exercises_get_zero(name, tmp_path):
+def test_solutions_get_full_marks_and_exercises_get_zero(name, tmp_path_factory):
     tests = [c for c in read_source(SOLUTIONS / f"{name}.ipynb").cells if cell_kind(c) == TEST]
     points = {grade_id(c): float(c.metadata["nbgrader"]["points"]) for c in tests}
-    graded = cnncourse_grades(name, tmp_path)
+    graded = cnncourse_grades(name, tmp_path_factory)
     solution, exercise = graded["solution"], graded["stub"]
     assert solution["status"] == "graded" and solution["notes"] == []
     assert solution["max_score"] == sum(points.values()) > 0
