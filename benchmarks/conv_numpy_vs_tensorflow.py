@@ -4,6 +4,12 @@ For each shape: forward alone, and forward + backward (dx, dw, db), timed in one
 with NumPy and TensorFlow runs interleaved, medians over repeats. Prints the NumPy/TF
 time ratio and the achieved GFLOP/s beside this machine's float32 ``np.matmul`` GFLOP/s.
 
+The "GEMM ms" column is the floor of the im2col method on this machine: the time of the
+matrix products alone (one for the forward pass; three for forward + backward: the
+output, ``dw`` and the input gradients), on ready-made matrices of the shapes
+``conv2d_forward`` and ``conv2d_backward`` multiply. What NumPy takes beyond it is
+copying (im2col, col2im, padding) and allocation.
+
     make bench            # or: .venv/bin/python benchmarks/conv_numpy_vs_tensorflow.py
     .venv/bin/python benchmarks/conv_numpy_vs_tensorflow.py --repeats 15
 """
@@ -44,6 +50,27 @@ def matmul_gflops(repeats: int) -> float:
         a @ a
         times.append(time.perf_counter() - t)
     return 2 * 2048**3 / statistics.median(times) / 1e9
+
+
+def gemm_passes(x_shape, w_shape, stride, padding):
+    """The matrix products alone, at the sizes the NumPy passes multiply (float32)."""
+    n, oh, ow, c_out = F.conv_output_shape(x_shape, w_shape, stride, padding)
+    kh, kw, c_in, _ = w_shape
+    rng = np.random.default_rng(1)
+    cols = rng.standard_normal((n * oh * ow, kh * kw * c_in), dtype=np.float32)
+    w_mat = rng.standard_normal((kh * kw * c_in, c_out), dtype=np.float32)
+    d2 = rng.standard_normal((n * oh * ow, c_out), dtype=np.float32)
+    out, dw, dcols = np.empty_like(d2), np.empty_like(w_mat), np.empty_like(cols)
+
+    def forward():
+        np.matmul(cols, w_mat, out=out)
+
+    def forward_backward():
+        forward()
+        np.matmul(cols.T, d2, out=dw)
+        np.matmul(d2, w_mat.T, out=dcols)
+
+    return {"forward": forward, "fwd+bwd": forward_backward}
 
 
 def numpy_passes(x, w, b, dout, stride, padding):
@@ -99,7 +126,7 @@ def main(argv=None) -> None:
 
     header = (
         f"{'x shape':>18} {'w shape':>15} {'pad':>5} | {'pass':>8} | {'NumPy ms':>9} "
-        f"{'TF ms':>8} {'ratio':>6} | {'NumPy GF/s':>10} {'TF GF/s':>8}"
+        f"{'TF ms':>8} {'ratio':>6} | {'NumPy GF/s':>10} {'TF GF/s':>8} | {'GEMM ms':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -111,28 +138,28 @@ def main(argv=None) -> None:
         dout = rng.standard_normal(out_shape, dtype=np.float32)
         np_fns = numpy_passes(x, w, b, dout, stride, padding)
         tf_fns = tensorflow_passes(tf, x, w, b, dout, stride, padding)
-        cases = {name: (np_fns[name], tf_fns[name]) for name in ("forward", "fwd+bwd")}
+        gemm_fns = gemm_passes(x_shape, w_shape, stride, padding)
+        cases = {name: (np_fns[name], tf_fns[name], gemm_fns[name]) for name in ("forward", "fwd+bwd")}
         # Same answers first (y, dx, dw, db): a fast wrong result is no result.
         for mine, theirs in zip(np_fns["fwd+bwd"](), tf_fns["fwd+bwd"](), strict=True):
             scale = np.abs(theirs).max()
             np.testing.assert_allclose(mine / scale, theirs / scale, rtol=0, atol=1e-4)
         flops = conv_flops(x_shape, w_shape, stride, padding)
-        for name, (np_fn, tf_fn) in cases.items():
-            np_fn(), tf_fn()  # warm-up (tracing, allocations)
-            np_times, tf_times = [], []
+        for name, (np_fn, tf_fn, gemm_fn) in cases.items():
+            np_fn(), tf_fn(), gemm_fn()  # warm-up (tracing, allocations)
+            np_times, tf_times, gemm_times = [], [], []
             for _ in range(args.repeats):
-                t = time.perf_counter()
-                np_fn()
-                np_times.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                tf_fn()
-                tf_times.append(time.perf_counter() - t)
+                for fn, times in ((np_fn, np_times), (tf_fn, tf_times), (gemm_fn, gemm_times)):
+                    t = time.perf_counter()
+                    fn()
+                    times.append(time.perf_counter() - t)
             t_np, t_tf = statistics.median(np_times), statistics.median(tf_times)
             work = flops * (1 if name == "forward" else 3)
             print(
                 f"{x_shape!s:>18} {w_shape!s:>15} {padding:>5} | {name:>8} | "
                 f"{t_np * 1e3:9.1f} {t_tf * 1e3:8.1f} {t_np / t_tf:6.2f} | "
-                f"{work / t_np / 1e9:10.1f} {work / t_tf / 1e9:8.1f}"
+                f"{work / t_np / 1e9:10.1f} {work / t_tf / 1e9:8.1f} | "
+                f"{statistics.median(gemm_times) * 1e3:8.1f}"
             )
 
 
