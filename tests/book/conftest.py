@@ -1,23 +1,23 @@
-"""Fixtures for the book's tests: where the built HTML is, a local server, Chromium."""
+"""Fixtures for the book's tests: where the built HTML is and a local server for it
+(Chromium's fixtures are in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 import os
-import shutil
-import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import not_available  # tests/conftest.py, which pytest puts on sys.path
+
+__all__ = ["not_available"]  # test_executed.py imports it from here
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
 CHAPTERS = BOOK / "chapters"
-CHROMIUM = "/usr/bin/chromium"
-IN_CI = bool(os.environ.get("CI"))
 
 
 def _toc_files(entries):
@@ -47,14 +47,6 @@ def toc_chapters() -> list[str]:
 def built_html() -> Path:
     """``book/_build/html`` (or ``$CNNCOURSE_BOOK_HTML``, to test another build)."""
     return Path(os.environ.get("CNNCOURSE_BOOK_HTML", BOOK / "_build" / "html"))
-
-
-def not_available(reason: str):
-    """Fail in CI, where everything must run; skip loudly elsewhere."""
-    if IN_CI:
-        pytest.fail(reason)
-    print(f"\n*** SKIPPED: {reason} ***")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -90,30 +82,3 @@ def server(html_dir):
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
-
-
-def _install_chromium() -> None:
-    subprocess.run(["apt-get", "update"], check=True, capture_output=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "chromium"],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    """Debian's Chromium, installed with apt-get where missing (as root: CI, containers)."""
-    if not Path(CHROMIUM).exists():
-        if (IN_CI or os.geteuid() == 0) and shutil.which("apt-get"):
-            try:
-                _install_chromium()
-            except subprocess.CalledProcessError as exc:
-                not_available(f"apt-get could not install chromium: {exc.stderr!r:.300}")
-        else:
-            not_available(
-                f"{CHROMIUM} is missing; install it with "
-                "`apt-get update && apt-get install -y chromium` (or `make chromium`)"
-            )
-    return CHROMIUM

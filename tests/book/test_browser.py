@@ -15,23 +15,6 @@ from .pagescan import refs, widget_state, widget_views
 pytestmark = pytest.mark.slow
 
 SHOTS = BOOK / "_build" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _check_page(browser, server, html_dir, page: Path) -> list[str]:

@@ -3,12 +3,8 @@ CI) and must work in CI; elsewhere the sandboxed tests skip with the reason."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -17,26 +13,13 @@ from cnncourse.grading import sandbox
 IN_CI = bool(os.environ.get("CI"))
 
 
-def _install_bubblewrap() -> None:
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update"], check=True, capture_output=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "bubblewrap"], check=True, capture_output=True, env=env)
-
-
 @pytest.fixture(scope="session", autouse=True)
-def _bubblewrap_installed() -> None:
-    """As root (CI, containers), install bubblewrap where it is missing, once. Test
-    workers running side by side (pytest -n) take turns: apt-get cannot run twice."""
-    if shutil.which("bwrap") is not None or os.geteuid() != 0 or not shutil.which("apt-get"):
-        return
-    with (Path(tempfile.gettempdir()) / "cnncourse-bubblewrap.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if shutil.which("bwrap") is not None:  # another worker installed it meanwhile
-            return
-        try:
-            _install_bubblewrap()
-        except subprocess.CalledProcessError as exc:
-            print(f"\n*** apt-get could not install bubblewrap: {exc.stderr!r:.300} ***")
+def _bubblewrap_installed(apt_install) -> None:
+    """As root (CI, containers), install bubblewrap where it is missing, once."""
+    try:
+        apt_install("bwrap", "bubblewrap")
+    except subprocess.CalledProcessError as exc:
+        print(f"\n*** apt-get could not install bubblewrap: {exc.stderr!r:.300} ***")
 
 
 @pytest.fixture(scope="session")
