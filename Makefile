@@ -9,6 +9,7 @@ LOCK := requirements/lock.txt
 LOCK_GPU := requirements/lock-gpu.txt
 GPU_STAMP := $(VENV)/.installed-gpu
 VENDOR := book/_vendor/html-manager/embed-amd.js
+ANYWIDGET_JS := book/_vendor/anywidget/index.js
 PIP_VERSION := 26.3
 # pytest workers for `make test` (pytest-xdist); `auto` is one per CPU core.
 TEST_WORKERS ?= auto
@@ -46,7 +47,7 @@ format: $(STAMP)
 # goes. Then tests/book checks the build: test_executed.py reads the chapters' runs (each
 # chapter runs once) and the browser tests open the built pages.
 BOOK_LOG := book/_build/build.log
-test: lint $(STAMP) $(VENDOR)
+test: lint $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
 	@mkdir -p book/_build
 	@echo "building the book in the background (log: $(BOOK_LOG))"
 	@$(MAKE) --no-print-directory book > $(BOOK_LOG) 2>&1 & book=$$!; \
@@ -60,12 +61,12 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 # Executes every chapter on a fresh kernel; a cell error or a Sphinx warning fails the build.
-book: $(STAMP) $(VENDOR)
+book: $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
 	$(BIN)/jupyter-book build book --warningiserror --nitpick --keep-going
 
 # The JavaScript the book serves itself (MathJax, RequireJS, the ipywidgets embed manager),
 # installed by npm from book/package-lock.json and copied into book/_vendor/.
-vendor: $(VENDOR)
+vendor: $(VENDOR) $(ANYWIDGET_JS)
 
 $(VENDOR): book/package-lock.json
 	cd book && npm ci --no-audit --no-fund --loglevel=error
@@ -75,6 +76,14 @@ $(VENDOR): book/package-lock.json
 	cd book/node_modules/@jupyter-widgets/html-manager/dist && \
 	  cp embed-amd.js *.woff *.woff2 *.ttf *.eot *.svg ../../../../_vendor/html-manager/
 	touch $@
+
+# anywidget's front end, which the live explorers (cnncourse/widgets/live.py) render with.
+# The embed manager loads modules with RequireJS, so this is the AMD build that the
+# anywidget wheel ships (npm's is an ES module); taken from the installed package, its
+# version is the one the widgets' state asks for.
+$(ANYWIDGET_JS): $(STAMP) $(VENDOR)
+	mkdir -p $(dir $@)
+	cp "$$($(BIN)/python -c 'import anywidget, pathlib; print(pathlib.Path(anywidget.__file__).parent / "nbextension" / "index.js")')" $@
 
 # Headless Chromium for tests/book/test_browser.py (Debian; needs root, as in CI).
 chromium:

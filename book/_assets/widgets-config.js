@@ -6,6 +6,8 @@
   require.config({ paths: {
     "@jupyter-widgets/html-manager/dist": here + "html-manager",
     "@jupyter-widgets": here + "html-manager",
+    // anywidget's front end (`make vendor`), which draws the live explorers
+    "anywidget": here + "anywidget/index",
   } });
 
   // 2. ipywidgets typesets labels with MathJax 2's MathJax.Hub.Queue; the book serves

@@ -1,7 +1,9 @@
 """Interactive explorers for the book (ipywidgets).
 
 Each is a widget you display and also an object whose attributes hold what it computed,
-so it can be driven from code (``explorer.stride.value = 2; explorer.result``):
+so it can be driven from code (``explorer.stride.value = 2; explorer.result``). The
+convolution, pooling and activation explorers also compute in the browser
+(:mod:`.live`, ``js/``), so they stay live in the static book, without a kernel:
 
 - :class:`ConvolutionExplorer`: input, kernel, stride, padding -> output
 - :class:`PoolingExplorer`: max / average / sum pooling

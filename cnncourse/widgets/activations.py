@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 import numpy as np
+import traitlets as t
 
 from ..nn import functional as F
-from .base import FigureExplorer
+from .live import LiveExplorer, LiveFigure, js_module
 
 #: name -> (forward, backward, formula shown in the caption)
 ACTIVATIONS = {
@@ -29,15 +30,30 @@ def activation_and_derivative(name: str, x, alpha: float = 0.1):
     return y, backward(np.ones_like(x), cache)
 
 
-class ActivationExplorer(FigureExplorer):
+class ActivationFigure(LiveFigure):
+    """Draws in the browser (``js/activations.js``); ``function`` indexes ``functions``
+    and ``formulas``."""
+
+    _esm = js_module("activations")
+    functions = t.List(t.Unicode()).tag(sync=True)
+    formulas = t.List(t.Unicode()).tag(sync=True)
+    function = t.Int(0).tag(sync=True)
+    alpha = t.Float(0.1).tag(sync=True)
+    x_range = t.Float(5.0).tag(sync=True)
+    depth = t.Int(10).tag(sync=True)
+
+
+class ActivationExplorer(LiveExplorer):
     """After any change: ``x``, ``y = f(x)``, ``dy = f'(x)`` (each ``(401,)``),
     ``max_slope`` and ``signal``: the largest factor by which a gradient can survive
-    ``depth`` such layers, ``max_slope ** depth``.
+    ``depth`` such layers, ``max_slope ** depth``. The browser draws the same numbers
+    (:class:`ActivationFigure`).
 
     Controls: ``function``, ``alpha`` (leaky ReLU), ``x_range``, ``depth``.
     """
 
     figsize = (10.0, 3.0)
+    figure_class = ActivationFigure
 
     def __init__(self, function: str = "relu", alpha: float = 0.1, x_range: float = 5.0, depth: int = 10):
         if function not in ACTIVATIONS:
@@ -47,6 +63,14 @@ class ActivationExplorer(FigureExplorer):
         self.x_range = w.FloatSlider(value=x_range, min=1.0, max=10.0, step=0.5, description="x range ±")
         self.depth = w.IntSlider(value=depth, min=1, max=30, description="layers")
         super().__init__([w.HBox([self.function, self.alpha]), w.HBox([self.x_range, self.depth])])
+        self.view.functions = list(ACTIVATIONS)
+        self.view.formulas = [formula for _, _, formula in ACTIVATIONS.values()]
+        self.link(
+            function=(self.function, "index"),
+            alpha=(self.alpha, "value"),
+            x_range=(self.x_range, "value"),
+            depth=(self.depth, "value"),
+        )
         self.watch(self.function, self.alpha, self.x_range, self.depth)
         self.update()
 
@@ -55,7 +79,6 @@ class ActivationExplorer(FigureExplorer):
         self.y, self.dy = activation_and_derivative(self.function.value, self.x, self.alpha.value)
         self.max_slope = float(self.dy.max())
         self.signal = self.max_slope**self.depth.value
-        self.alpha.layout.visibility = "visible" if self.function.value == "leaky_relu" else "hidden"
 
     def draw(self, fig) -> None:
         ax_f, ax_d, ax_g = fig.subplots(1, 3)
@@ -74,11 +97,3 @@ class ActivationExplorer(FigureExplorer):
         ax_g.set_title("best-case gradient after n layers", fontsize=10)
         ax_g.set_xlabel("layers n")
         ax_g.grid(alpha=0.3, which="both")
-
-    def describe(self) -> str:
-        _, _, formula = ACTIVATIONS[self.function.value]
-        return (
-            f"f(x) = {formula}. Largest slope: <b>{self.max_slope:.3g}</b>; through "
-            f"{self.depth.value} such layers a gradient is multiplied by at most "
-            f"{self.max_slope:.3g}<sup>{self.depth.value}</sup> = <b>{self.signal:.3g}</b>"
-        )

@@ -45,11 +45,15 @@ class FigureExplorer(StaticFallback, w.VBox):
     dpi = 80
 
     def __init__(self, controls, **kwargs):
-        self.figure = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
-        self.caption = w.HTML()
         self.error = ""
         self._holding = False
-        super().__init__([*controls, self.figure, self.caption], **kwargs)
+        super().__init__([*controls, *self._output_widgets()], **kwargs)
+
+    def _output_widgets(self) -> list[w.Widget]:
+        """The widgets under the controls: the figure and its caption."""
+        self.figure = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
+        self.caption = w.HTML()
+        return [self.figure, self.caption]
 
     def watch(self, *controls) -> None:
         """Recompute whenever one of these controls' ``value`` changes."""

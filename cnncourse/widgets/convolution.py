@@ -7,12 +7,13 @@ import math
 
 import ipywidgets as w
 import numpy as np
+import traitlets as t
 
 from .. import viz
 from ..nn import functional as F
 from ..nn.validation import resolve_padding
-from .base import FigureExplorer
 from .inputs import InputPicker
+from .live import InputFigure, LiveExplorer, js_module
 
 _GAUSS5 = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1]) / 256
 
@@ -51,15 +52,39 @@ def fit_kernel(kernel, size: int) -> np.ndarray:
     return out
 
 
-class ConvolutionExplorer(FigureExplorer):
+class ConvolutionFigure(InputFigure):
+    """Convolves in the browser and holds the kernel's weight boxes (``js/convolution.js``).
+
+    ``preset`` indexes ``presets`` (``[name, (K, K) rows]``; one past the end is
+    "custom"), ``size`` indexes ``sizes``, ``padding`` indexes ``paddings``; ``kernel``
+    holds the ``K*K`` weights in row order (what the boxes show, or what was typed).
+    """
+
+    _esm = js_module("convolution")
+    presets = t.List().tag(sync=True)
+    preset = t.Int(0).tag(sync=True)
+    sizes = t.List(t.Int()).tag(sync=True)
+    size = t.Int(0).tag(sync=True)
+    kernel = t.List(t.Float()).tag(sync=True)
+    flip = t.Bool(False).tag(sync=True)
+    stride = t.Int(1).tag(sync=True)
+    paddings = t.List().tag(sync=True)
+    padding = t.Int(0).tag(sync=True)
+
+
+class ConvolutionExplorer(LiveExplorer):
     """Slide a kernel over an input and watch the output change.
 
     After any change: ``input (H, W)``, ``kernel (K, K)`` (flipped if ``flip`` is ticked,
     i.e. exactly what was slid), ``result (OH, OW)``; ``pads`` is
-    ``(top, bottom, left, right)``. Controls: ``picker.source``, ``picker.matrix``,
-    ``preset``, ``size``, ``cells`` (``K*K`` ``FloatText``), ``flip``, ``stride``,
-    ``padding``.
+    ``(top, bottom, left, right)``. The browser computes and draws the same numbers
+    (:class:`ConvolutionFigure`), and holds the weight boxes: ``view.kernel``.
+
+    Controls: ``picker.source``, ``picker.matrix``, ``preset``, ``size``, ``flip``,
+    ``stride``, ``padding``; type your own weights with :meth:`set_kernel`.
     """
+
+    figure_class = ConvolutionFigure
 
     def __init__(
         self,
@@ -70,20 +95,17 @@ class ConvolutionExplorer(FigureExplorer):
         image=None,
         matrix=None,
     ):
-        self.picker = InputPicker(source, EDGE_MATRIX if matrix is None else matrix, image)
+        self.picker = InputPicker(source, EDGE_MATRIX if matrix is None else matrix, image, hide_matrix=False)
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {list(KERNELS)}; got {kernel!r}")
         self.preset = w.Dropdown(options=[*KERNELS, "custom"], value=kernel, description="kernel")
-        k = KERNELS[kernel].shape[0]
         self.size = w.ToggleButtons(
             options=[("3x3", 3), ("5x5", 5)],
-            value=k,
+            value=KERNELS[kernel].shape[0],
             description="size",
             style={"button_width": "4em"},
             layout=w.Layout(width="auto"),
         )
-        self.cells: list[w.FloatText] = []
-        self.grid = w.GridBox(layout=w.Layout(grid_gap="2px", margin="0 0 0 90px"))
         self.flip = w.Checkbox(
             value=False,
             description="flip kernel (true convolution)",
@@ -94,39 +116,42 @@ class ConvolutionExplorer(FigureExplorer):
         if padding not in [v for _, v in _PADDINGS]:
             raise ValueError(f"padding must be one of {[v for _, v in _PADDINGS]}; got {padding!r}")
         self.padding = w.Dropdown(options=_PADDINGS, value=padding, description="padding")
-        self._build_cells(KERNELS[kernel])
         controls = [
             w.HBox([*self.picker.controls]),
             w.HBox([self.preset, self.size]),
-            self.grid,
             w.HBox([self.stride, self.padding]),
             self.flip,
         ]
         super().__init__(controls)
+        self.view.presets = [[name, k.tolist()] for name, k in KERNELS.items()]
+        self.view.sizes = [size for _, size in self.size.options]
+        self.view.paddings = [value for _, value in _PADDINGS]
+        self._set_weights(fit_kernel(KERNELS[kernel], self.size.value))
+        self.link_input(self.picker)
+        self.link(
+            preset=(self.preset, "index"),
+            size=(self.size, "index"),
+            flip=(self.flip, "value"),
+            stride=(self.stride, "value"),
+            padding=(self.padding, "index"),
+        )
+        # The browser refills the weight boxes on these changes by itself; Python does the
+        # same, so a kernel driven from code (or the tests) stays in step.
         self.preset.observe(self._on_preset, names="value")
         self.size.observe(self._on_size, names="value")
+        self.view.observe(self._on_change, names="kernel")
         self.watch(self.picker.source, self.picker.matrix, self.flip, self.stride, self.padding)
         self.update()
 
     # ------------------------------------------------------------------ kernel editing
 
-    def _build_cells(self, kernel) -> None:
-        k = kernel.shape[0]
-        self.cells = [
-            w.FloatText(value=round(float(v), 4), layout=w.Layout(width="4.5em")) for v in kernel.ravel()
-        ]
-        for cell in self.cells:
-            cell.observe(self._on_cell, names="value")
-        self.grid.children = self.cells
-        self.grid.layout.grid_template_columns = f"repeat({k}, 4.5em)"
-
-    def _set_cells(self, kernel) -> None:
-        self._holding = True
+    def _set_weights(self, kernel) -> None:
+        """Fill the weight boxes without recomputing (the caller recomputes once)."""
+        holding, self._holding = self._holding, True
         try:
-            for cell, v in zip(self.cells, np.asarray(kernel).ravel(), strict=True):
-                cell.value = round(float(v), 4)
+            self.view.kernel = np.asarray(kernel, dtype=float).ravel().tolist()
         finally:
-            self._holding = False
+            self._holding = holding
 
     def _on_preset(self, change) -> None:
         if change["new"] == "custom":
@@ -134,51 +159,41 @@ class ConvolutionExplorer(FigureExplorer):
         kernel = KERNELS[change["new"]]
         if kernel.shape[0] > self.size.value:
             self._holding = True
-            self.size.value = kernel.shape[0]  # rebuilds the cells
-            self._holding = False
-        self._set_cells(fit_kernel(kernel, self.size.value))
+            try:
+                self.size.value = kernel.shape[0]
+            finally:
+                self._holding = False
+        self._set_weights(fit_kernel(kernel, self.size.value))
         self.update()
 
     def _on_size(self, change) -> None:
-        preset = self.preset.value
-        current = KERNELS[preset] if preset != "custom" else self._cell_values()
-        self._build_cells(fit_kernel(current, change["new"]))
-        if not self._holding:
-            self.update()
-
-    def _on_cell(self, _change) -> None:
-        if self._holding:
-            return
-        preset = self.preset.value
-        if preset != "custom" and not np.allclose(
-            self._cell_values(), fit_kernel(KERNELS[preset], self.size.value), atol=1e-4
-        ):
-            self._holding = True
-            self.preset.value = "custom"
-            self._holding = False
-        self.update()
+        current = KERNELS[self.preset.value] if self.preset.value != "custom" else self._typed()
+        self._set_weights(fit_kernel(current, change["new"]))
+        self._on_change()  # recomputes unless a preset or set_kernel is changing the size
 
     def kernel_values(self) -> np.ndarray:
-        """The kernel, ``(K, K)``: the exact preset (the cells show it rounded to 4
-        decimals), or the values typed in the cells when the preset is ``"custom"``."""
+        """The kernel, ``(K, K)``: the exact preset (the boxes show it rounded to 4
+        decimals), or the weights typed in the boxes when the preset is ``"custom"``."""
         if self.preset.value != "custom":
             return fit_kernel(KERNELS[self.preset.value], self.size.value)
-        return self._cell_values()
+        return self._typed()
 
-    def _cell_values(self) -> np.ndarray:
-        k = math.isqrt(len(self.cells))
-        return np.array([c.value for c in self.cells], dtype=float).reshape(k, k)
+    def _typed(self) -> np.ndarray:
+        k = math.isqrt(len(self.view.kernel))
+        return np.array(self.view.kernel, dtype=float).reshape(k, k)
 
     def set_kernel(self, kernel) -> None:
-        """Type a ``(3, 3)`` or ``(5, 5)`` kernel into the cells (the preset becomes custom)."""
+        """Type a ``(3, 3)`` or ``(5, 5)`` kernel into the boxes (the preset becomes custom)."""
         kernel = np.asarray(kernel, dtype=float)
         if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] not in (3, 5):
             raise ValueError(f"kernel must be 3x3 or 5x5; got shape {kernel.shape}")
         self._holding = True
-        self.preset.value = "custom"
-        self.size.value = kernel.shape[0]
-        self._holding = False
-        self._set_cells(kernel)
+        try:
+            self.preset.value = "custom"
+            self.size.value = kernel.shape[0]
+        finally:
+            self._holding = False
+        self._set_weights(kernel)
         self.update()
 
     # ------------------------------------------------------------------ computing, drawing
@@ -212,25 +227,3 @@ class ConvolutionExplorer(FigureExplorer):
             viz.draw_image(ax_in, x, f"input {h}×{wd}")
             viz.draw_matrix(ax_k, k, f"kernel {k.shape[0]}×{k.shape[1]}")
             viz.draw_image(ax_out, out, f"output {out.shape[0]}×{out.shape[1]}", signed=bool(out.min() < 0))
-
-    def describe(self) -> str:
-        top, bottom, left, right = self.pads
-        k, s = self.kernel.shape[0], self.stride.value
-        parts = []
-        for axis, n, pad, o in (
-            ("height", self.input.shape[0], top + bottom, self.result.shape[0]),
-            ("width", self.input.shape[1], left + right, self.result.shape[1]),
-        ):
-            parts.append(f"{axis}: ⌊({n} + {pad} − {k}) / {s}⌋ + 1 = <b>{o}</b>")
-        note = (
-            "the orange window times the kernel, summed, gives the orange output"
-            if self._small()
-            else "blue: negative response, red: positive"
-            if self.result.min() < 0
-            else ""
-        )
-        return (
-            "output size ⌊(n + padding − k) / stride⌋ + 1 &mdash; "
-            + "; ".join(parts)
-            + (f"<br><i>{note}</i>" if note else "")
-        )

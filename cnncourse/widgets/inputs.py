@@ -3,6 +3,7 @@ or a small matrix the learner types in."""
 
 from __future__ import annotations
 
+import base64
 import functools
 
 import ipywidgets as w
@@ -16,10 +17,15 @@ PHOTO_SIZE = 128  # pixels on the shorter side: detailed enough, fast to convolv
 
 @functools.cache
 def _photo(name: str) -> np.ndarray:
-    """A grayscale photo ``(H, W)`` whose shorter side is ``PHOTO_SIZE``, aspect kept."""
+    """A grayscale photo ``(H, W)`` uint8 whose shorter side is ``PHOTO_SIZE``, aspect kept.
+
+    Stored as 8-bit levels so the browser receives the exact values Python computes with
+    (a quarter of the bytes of float32); the explorers read it as ``levels / 255``.
+    """
     h, w = sample_image(name, gray=True).shape
     scale = PHOTO_SIZE / min(h, w)
-    return sample_image(name, gray=True, size=(round(h * scale), round(w * scale)))
+    photo = sample_image(name, gray=True, size=(round(h * scale), round(w * scale)))
+    return np.round(np.clip(photo, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 @functools.cache
@@ -51,13 +57,15 @@ def format_matrix(m) -> str:
 
 class InputPicker:
     """A ``source`` dropdown (photos, a digit, a typed matrix or the caller's own image)
-    and a ``matrix`` text area shown when the source is ``"matrix"``. ``source=None``
-    picks the caller's ``image`` when given, else the typed matrix.
+    and a ``matrix`` text area, shown only while the source is ``"matrix"`` if
+    ``hide_matrix`` (a live explorer keeps it shown: in the static book no kernel could
+    show it again). ``source=None`` picks the caller's ``image`` when given, else the
+    typed matrix.
 
     ``value()`` returns the chosen input as a 2-D float array ``(H, W)``.
     """
 
-    def __init__(self, source: str | None = None, matrix=None, image=None):
+    def __init__(self, source: str | None = None, matrix=None, image=None, hide_matrix: bool = True):
         options = [("typed matrix", "matrix"), ("digit", "digit")]
         options += [(f"photo: {name}", name) for name in PHOTOS]
         self.image = None
@@ -67,7 +75,8 @@ class InputPicker:
                 img = img.mean(axis=-1)
             if img.ndim != 2:
                 raise ValueError(f"image must be (H, W) or (H, W, C); got shape {np.shape(image)}")
-            self.image = img
+            # float32 is what the browser receives, so both sides compute with the same values
+            self.image = img.astype(np.float32).astype(float)
             options.insert(0, ("your image", "image"))
         if source is None:
             source = "matrix" if image is None else "image"
@@ -78,8 +87,9 @@ class InputPicker:
         self.matrix = w.Textarea(
             value=format_matrix(matrix), description="matrix", layout=w.Layout(width="22em", height="9em")
         )
-        self.source.observe(self._toggle, names="value")
-        self._toggle()
+        if hide_matrix:
+            self.source.observe(self._toggle, names="value")
+            self._toggle()
 
     def _toggle(self, _change=None) -> None:
         self.matrix.layout.display = "" if self.source.value == "matrix" else "none"
@@ -96,4 +106,26 @@ class InputPicker:
             return self.image
         if src == "digit":
             return _digit().astype(float)
-        return _photo(src).astype(float)
+        return _photo(src) / 255.0
+
+    def encoded_inputs(self) -> list[dict | None]:
+        """Every source's array for the browser, in the order of ``source.options``:
+        ``{"shape": [H, W], "dtype": "uint8" | "float32", "data": base64}`` (photos are
+        8-bit levels to divide by 255), ``None`` for the typed matrix, which the browser
+        parses from the text itself."""
+        encoded = []
+        for _, src in self.source.options:
+            if src == "matrix":
+                encoded.append(None)
+            elif src in PHOTOS:
+                encoded.append(_encode(_photo(src), "uint8"))
+            else:
+                array = self.image if src == "image" else _digit()
+                encoded.append(_encode(array, "float32"))
+        return encoded
+
+
+def _encode(array, dtype: str) -> dict:
+    data = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
+    text = base64.b64encode(data.tobytes()).decode("ascii")
+    return {"shape": list(data.shape), "dtype": dtype, "data": text}

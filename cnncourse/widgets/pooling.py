@@ -5,22 +5,36 @@ from __future__ import annotations
 
 import ipywidgets as w
 import numpy as np
+import traitlets as t
 
 from .. import viz
 from ..nn import functional as F
-from .base import FigureExplorer
 from .inputs import InputPicker
+from .live import InputFigure, LiveExplorer, js_module
 
 #: The book's 4x4 example: its top-left 2x2 window [[1, 3], [2, 4]] max-pools to 4.
 POOL_MATRIX = np.array([[1, 3, 0, 2], [2, 4, 1, 1], [5, 0, 2, 6], [1, 2, 3, 0]], dtype=float)
 
 
-class PoolingExplorer(FigureExplorer):
-    """After any change: ``input (H, W)`` and ``result (OH, OW)``.
+class PoolingFigure(InputFigure):
+    """Pools in the browser (``js/pooling.js``); ``mode`` indexes ``modes``."""
+
+    _esm = js_module("pooling")
+    modes = t.List(t.Unicode()).tag(sync=True)
+    mode = t.Int(0).tag(sync=True)
+    pool_size = t.Int(2).tag(sync=True)
+    stride = t.Int(2).tag(sync=True)
+
+
+class PoolingExplorer(LiveExplorer):
+    """After any change: ``input (H, W)`` and ``result (OH, OW)``; the browser draws
+    the same numbers (:class:`PoolingFigure`).
 
     Controls: ``picker.source``, ``picker.matrix``, ``mode`` (``"max"``, ``"avg"``,
     ``"sum"``), ``pool_size``, ``stride``.
     """
+
+    figure_class = PoolingFigure
 
     def __init__(
         self,
@@ -31,7 +45,7 @@ class PoolingExplorer(FigureExplorer):
         image=None,
         matrix=None,
     ):
-        self.picker = InputPicker(source, POOL_MATRIX if matrix is None else matrix, image)
+        self.picker = InputPicker(source, POOL_MATRIX if matrix is None else matrix, image, hide_matrix=False)
         self.mode = w.ToggleButtons(
             options=[("max", "max"), ("average", "avg"), ("sum", "sum")],
             value=mode,
@@ -43,6 +57,11 @@ class PoolingExplorer(FigureExplorer):
         self.stride = w.IntSlider(value=stride or pool_size, min=1, max=4, description="stride")
         controls = [w.HBox(self.picker.controls), self.mode, w.HBox([self.pool_size, self.stride])]
         super().__init__(controls)
+        self.view.modes = [value for _, value in self.mode.options]
+        self.link_input(self.picker)
+        self.link(
+            mode=(self.mode, "index"), pool_size=(self.pool_size, "value"), stride=(self.stride, "value")
+        )
         self.watch(self.picker.source, self.picker.matrix, self.mode, self.pool_size, self.stride)
         self.update()
 
@@ -58,12 +77,3 @@ class PoolingExplorer(FigureExplorer):
         name = {"max": "max", "avg": "average", "sum": "sum"}[self.mode.value]
         viz.draw_array(ax_in, x, f"input {x.shape[0]}×{x.shape[1]}", highlight=(0, 0, k, k))
         viz.draw_array(ax_out, out, f"{name} pooled {out.shape[0]}×{out.shape[1]}", highlight=(0, 0, 1, 1))
-
-    def describe(self) -> str:
-        x, out = self.input, self.result
-        share = out.size / x.size
-        return (
-            f"{x.size} values in, {out.size} out ({share:.0%} of the memory and of the "
-            f"work for the next layer); output side ⌊({x.shape[0]} − {self.pool_size.value})"
-            f" / {self.stride.value}⌋ + 1 = <b>{out.shape[0]}</b>"
-        )

@@ -19,7 +19,8 @@ def pool(x, k, s, mode):
 def test_the_books_example():
     ex = PoolingExplorer()
     np.testing.assert_array_equal(ex.result, [[4, 2], [5, 6]])  # [[1, 3], [2, 4]] -> 4
-    assert "16 values in, 4 out" in ex.caption.value
+    assert ex.view.modes == ["max", "avg", "sum"] and ex.view.mode == 0
+    assert (ex.view.pool_size, ex.view.stride) == (2, 2)
 
 
 @pytest.mark.parametrize("mode", ["max", "avg", "sum"])
@@ -39,8 +40,15 @@ def test_photo_input_halves_each_side():
     np.testing.assert_allclose(ex.result[:2, :2], pool(ex.input[:4, :4], 2, 2, "avg"), atol=1e-6)
 
 
-def test_figure_changes_with_the_mode():
+def test_static_figure_changes_with_the_mode():
     ex = PoolingExplorer()
-    first = ex.figure.value
+    first = ex.fallback()["image/png"]
     ex.mode.value = "sum"
-    assert ex.figure.value != first and ex.result[0, 0] == 10
+    assert ex.fallback()["image/png"] != first and ex.result[0, 0] == 10
+
+
+def test_window_larger_than_the_input_is_an_error_without_a_figure():
+    ex = PoolingExplorer(matrix=[[1, 2], [3, 4]])
+    ex.pool_size.value = 3
+    assert "larger than the padded input" in ex.error
+    assert "image/png" not in ex.fallback()
