@@ -94,8 +94,10 @@ chromium:
 sandbox:
 	command -v bwrap >/dev/null || { apt-get update && apt-get install -y bubblewrap; }
 
+# JupyterLab on the repository with the course's settings (jupyter-config/: no news prompt,
+# no update check); scripts/lab.py is also what tests/lab starts.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/python scripts/lab.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/conv_numpy_vs_tensorflow.py
