@@ -3,11 +3,16 @@ for a ``cnncourse.nn.Sequential`` or a Keras model."""
 
 from __future__ import annotations
 
+import base64
+import zlib
+
 import ipywidgets as w
+import matplotlib
 import numpy as np
+import traitlets as t
 
 from .. import viz
-from .base import FigureExplorer
+from .live import LiveExplorer, LiveFigure, js_module
 
 
 def layer_outputs(model, x) -> dict[str, np.ndarray]:
@@ -43,13 +48,72 @@ def _keras_layer_outputs(model, x) -> dict[str, np.ndarray]:
     return {layer.name: np.asarray(v) for layer, v in zip(layers, values, strict=True)}
 
 
-class FeatureMapViewer(FigureExplorer):
+def _base64(levels: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(levels, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def quantise_maps(maps) -> dict:
+    """``maps (N, H, W, K)`` as 8-bit levels per map, for the browser.
+
+    Returns ``{"shape": [N, K, H, W], "data": base64 of the zlib-compressed uint8
+    (N, K, H, W), "lo": (N, K), "hi": (N, K)}``: map ``k`` of image ``n`` is
+    ``lo + level / 255 * (hi - lo)``, within half a level, ``(hi - lo) / 510``, of the real
+    values (a constant map is exact). Compression about halves the page's weight: maps
+    after a ReLU are mostly zeros.
+    """
+    maps = np.moveaxis(np.asarray(maps, dtype=np.float64), -1, 1)  # (N, K, H, W)
+    lo = maps.min(axis=(2, 3))
+    hi = maps.max(axis=(2, 3))
+    span = np.where(hi > lo, hi - lo, 1.0)[..., None, None]
+    levels = np.rint((maps - lo[..., None, None]) / span * 255).astype(np.uint8)
+    data = base64.b64encode(zlib.compress(levels.tobytes(), 9)).decode("ascii")
+    return {"shape": list(maps.shape), "data": data, "lo": lo.tolist(), "hi": hi.tolist()}
+
+
+def dequantise_maps(encoded: dict) -> np.ndarray:
+    """The maps :func:`quantise_maps` encoded, back as ``(N, H, W, K)`` float64."""
+    raw = zlib.decompress(base64.b64decode(encoded["data"]))
+    levels = np.frombuffer(raw, dtype=np.uint8).reshape(encoded["shape"])
+    lo = np.asarray(encoded["lo"])[..., None, None]
+    hi = np.asarray(encoded["hi"])[..., None, None]
+    return np.moveaxis(lo + levels / 255 * (hi - lo), 1, -1)
+
+
+def _colour_table(name: str = "viridis") -> str:
+    """Matplotlib's colour map ``name`` as 256 RGB triples, base64 (768 bytes)."""
+    rgba = matplotlib.colormaps[name](np.arange(256))
+    return _base64(np.rint(rgba[:, :3] * 255))
+
+
+class FeatureMapFigure(LiveFigure):
+    """Draws the chosen layer's maps for the chosen image in the browser
+    (``js/feature_maps.js``) from maps computed once in Python.
+
+    ``layers``: ``[{"name", "shape": [H, W, C], "maps": quantise_maps(...)}]``, in the
+    dropdown's order; ``images``: ``{"shape": [N, H, W, C], "data": base64 uint8}``
+    (values in [0, 1] as 8-bit levels); ``colours``: the viridis table; ``layer`` and
+    ``image`` are the controls' indices.
+    """
+
+    _esm = js_module("feature_maps")
+    layers = t.List().tag(sync=True)
+    images = t.Dict().tag(sync=True)
+    colours = t.Unicode("").tag(sync=True)
+    layer = t.Int(0).tag(sync=True)
+    image = t.Int(0).tag(sync=True)
+
+
+class FeatureMapViewer(LiveExplorer):
     """Pick a layer (and an image of the batch); see the image and all of the layer's
     channels. After any change: ``maps (H, W, C)`` for the chosen layer and image.
 
     model: ``cnncourse.nn.Sequential`` or Keras model; images: ``(N, H, W, C)`` (or one
-    ``(H, W, C)`` image). Controls: ``layer``, ``index``.
+    ``(H, W, C)`` image). Controls: ``layer``, ``index``. Every layer's first
+    ``max_channels`` maps for every image travel to the browser as 8-bit levels
+    (:func:`quantise_maps`), so the figure stays live in the static book.
     """
+
+    figure_class = FeatureMapFigure
 
     def __init__(self, model, images, layer: str | None = None, max_channels: int = 64):
         images = np.asarray(images, dtype=np.float32)
@@ -70,6 +134,14 @@ class FeatureMapViewer(FigureExplorer):
         if len(images) == 1:
             self.index.layout.display = "none"
         super().__init__([w.HBox([self.layer, self.index])])
+        self.view.layers = [
+            {"name": name, "shape": list(out.shape[1:]), "maps": quantise_maps(out[..., :max_channels])}
+            for name, out in self.outputs.items()
+        ]
+        levels = np.rint(np.clip(images, 0, 1) * 255)
+        self.view.images = {"shape": list(images.shape), "data": _base64(levels)}
+        self.view.colours = _colour_table()
+        self.link(layer=(self.layer, "index"), image=(self.index, "value"))
         self.watch(self.layer, self.index)
         self.update()
 

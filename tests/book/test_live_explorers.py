@@ -4,7 +4,9 @@ figure must change and show the numbers ``cnncourse.nn`` computes for the same v
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +17,7 @@ import pytest
 from cnncourse.nn import functional as F
 from cnncourse.widgets.activations import activation_and_derivative
 from cnncourse.widgets.convolution import EDGE_MATRIX, KERNELS, fit_kernel
+from cnncourse.widgets.feature_maps import dequantise_maps
 from cnncourse.widgets.inputs import InputPicker, parse_matrix
 from cnncourse.widgets.pooling import POOL_MATRIX
 
@@ -300,3 +303,51 @@ def test_convolution_explorer(browser, server):
     page.close()
     assert not page.problems, page.problems
     print(f"convolution: largest browser-vs-Python difference {worst:.3g}")
+
+
+# ----------------------------------------------------------------------------- feature maps
+
+
+def widget_states(page: Path) -> list[dict]:
+    """The synced state of every widget saved in a built page."""
+    text = page.read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', text, re.S)
+    assert found, f"{page.name} has no widget state"
+    return [model["state"] for model in json.loads(found.group(1))["state"].values()]
+
+
+def test_feature_map_viewer(browser, server, html_dir):
+    chapter = "05_fully_connected_and_output"
+    # The maps Python sent with the page (tests/widgets/test_feature_maps.py checks they are
+    # the model's outputs to within half of one of 255 levels of each map's range).
+    sent = next(s for s in widget_states(html_dir / "chapters" / f"{chapter}.html") if "colours" in s)
+    layers = sent["layers"]
+    assert len(layers) >= 2 and sent["images"]["shape"][0] >= 4, "the chapter shows layers and images"
+    page = open_chapter(browser, server, chapter)
+    ex = page.explorer()
+    worst = 0.0
+
+    def check(fig, layer: int, image: int):
+        nonlocal worst
+        name, (h, w, c) = layers[layer]["name"], layers[layer]["shape"]
+        expected = np.moveaxis(dequantise_maps(layers[layer]["maps"])[image], -1, 0)  # (K, H, W)
+        result = fig["result"]
+        assert not fig["error"], fig["error"]
+        assert (result["layer"], result["image"], result["shape"]) == (name, image, [h, w, c])
+        diff = float(np.max(np.abs(np.array(result["maps"]) - expected.ravel())))
+        assert diff <= TOLERANCE * max(1.0, float(np.abs(expected).max())), f"{name}, image {image}: {diff}"
+        worst = max(worst, diff)
+        titles = ex.root.locator(".cnn-panel-title").all_inner_texts()
+        assert titles[:2] == ["input", f"{name}: {c} feature maps of {h}×{w}"]
+        assert titles[2:] == [str(k) for k in range(len(expected))], "one titled map per channel"
+        assert f"output of {name}: shape ({h}, {w}, {c})" in fig["caption"]
+
+    check(ex.figure(), 0, 0)  # as the chapter opens it
+    last = len(layers) - 1
+    check(ex.changed(lambda: ex.select("layer", layers[last]["name"])), last, 0)
+    check(ex.changed(lambda: ex.slide("image", 3)), last, 3)
+    check(ex.changed(lambda: ex.select("layer", layers[1]["name"])), 1, 3)
+    ex.screenshot("feature-maps-layer-1-image-3")
+    page.close()
+    assert not page.problems, page.problems
+    print(f"feature maps: largest browser-vs-Python difference {worst:.3g}")

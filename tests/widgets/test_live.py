@@ -6,9 +6,13 @@ import base64
 import numpy as np
 import pytest
 
-from cnncourse.widgets import ActivationExplorer, ConvolutionExplorer, PoolingExplorer
+from cnncourse.widgets import ConvolutionExplorer, PoolingExplorer
+from cnncourse.widgets.activations import ActivationFigure
+from cnncourse.widgets.convolution import ConvolutionFigure
+from cnncourse.widgets.feature_maps import FeatureMapFigure
 from cnncourse.widgets.inputs import InputPicker
 from cnncourse.widgets.live import JS_DIR, SHARED_JS, js_module
+from cnncourse.widgets.pooling import PoolingFigure
 
 
 def decode(entry) -> np.ndarray:
@@ -55,16 +59,17 @@ def test_the_convolution_figure_gets_presets_sizes_and_paddings_by_index():
     assert linked == {"source", "matrix", "preset", "size", "flip", "stride", "padding"}
 
 
-EXPLORERS = [
-    (PoolingExplorer, "pooling"),
-    (ActivationExplorer, "activations"),
-    (ConvolutionExplorer, "convolution"),
+FIGURES = [
+    (PoolingFigure, "pooling"),
+    (ActivationFigure, "activations"),
+    (ConvolutionFigure, "convolution"),
+    (FeatureMapFigure, "feature_maps"),
 ]
 
 
-@pytest.mark.parametrize(("explorer", "name"), EXPLORERS)
-def test_one_module_with_the_shared_helpers(explorer, name):
-    esm = explorer().view._esm
+@pytest.mark.parametrize(("figure", "name"), FIGURES)
+def test_one_module_with_the_shared_helpers(figure, name):
+    esm = figure()._esm
     assert esm == js_module(name)
     assert esm.count("export default") == 1 and esm.rstrip().endswith("export default { render };")
     for helper in SHARED_JS:
