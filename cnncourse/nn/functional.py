@@ -110,9 +110,12 @@ class ConvCache(NamedTuple):
     - ``pads``: ``(top, bottom, left, right)``, the rows and columns of zeros added.
     - ``stride``: ``(sh, sw)``.
     - ``w``: ``(KH, KW, C_in, C_out)``, the kernel in ``x``'s dtype; ``dx`` needs it.
+    - ``cols``: ``(N*OH*OW, KH*KW*C_in)``, the im2col matrix, kept when the whole batch
+      fit in one block of :data:`cnncourse.nn.scratch.CHUNK_BYTES`; else None.
 
-    The backward pass rebuilds the im2col rows from ``x_padded`` chunk by chunk instead of
-    keeping them: the whole im2col matrix is ``KH * KW`` times the input's size.
+    For larger layers the backward pass rebuilds the im2col rows from ``x_padded`` block
+    by block instead of keeping them: the whole matrix is ``KH * KW`` times the input's
+    size. For small ones, keeping them is cheaper than rebuilding.
     """
 
     x_shape: tuple[int, int, int, int]
@@ -120,6 +123,7 @@ class ConvCache(NamedTuple):
     pads: tuple[int, int, int, int]
     stride: tuple[int, int]
     w: np.ndarray
+    cols: np.ndarray | None
 
 
 def _chunks(start, stop, out_rows, rows_per_chunk):
@@ -140,16 +144,17 @@ def _rows_per_chunk(row_bytes: int) -> int:
     return max(1, scratch.CHUNK_BYTES // max(row_bytes, 1))
 
 
-def _im2col(xp, kernel_hw, stride_hw, block, out_w):
-    """The im2col rows of one block of output rows, in this thread's scratch buffer.
+def _im2col(xp, kernel_hw, stride_hw, block, out_w, keep=False):
+    """The im2col rows of one block of output rows, in this thread's scratch buffer (or,
+    with ``keep``, in a new array of their own).
 
     xp: ``(N, Hp, Wp, C_in)``; block: ``(i0, i1, r0, r1)`` from :func:`_chunks`.
     Returns ``(images * rows * OW, KH * KW * C_in)``: one row per output pixel holding
-    the window it reads, valid until this thread's next call.
+    the window it reads; the scratch buffer is valid until this thread's next call.
     """
     i0, i1, r0, r1 = block
     view = windows(xp[i0:i1], kernel_hw, stride_hw)[:, r0:r1, :out_w]
-    cols = scratch.buffer("im2col", view.shape, xp.dtype)
+    cols = np.empty(view.shape, xp.dtype) if keep else scratch.buffer("im2col", view.shape, xp.dtype)
     np.copyto(cols, view)
     return cols.reshape(-1, np.prod(view.shape[3:]))
 
@@ -170,13 +175,14 @@ def conv2d_forward(x, w, b=None, stride=1, padding=0):
     _, oh, ow, _ = conv_output_shape(x.shape, w.shape, stride_hw, padding)
     pads = resolve_padding(padding, x.shape[1:3], (kh, kw), stride_hw)
     xp = _pad_hw(x, pads)
-    out = _correlate(xp, w, (oh, ow), stride_hw, b)
-    return out, ConvCache(x.shape, xp, pads, stride_hw, w)
+    out, cols = _correlate(xp, w, (oh, ow), stride_hw, b)
+    return out, ConvCache(x.shape, xp, pads, stride_hw, w, cols)
 
 
 def _correlate(xp, w, out_hw, stride_hw, b=None):
     """``out (N, OH, OW, C_out)``: the cross-correlation of the padded input ``xp``
-    ``(N, Hp, Wp, C_in)`` with ``w`` ``(KH, KW, C_in, C_out)``, plus ``b``.
+    ``(N, Hp, Wp, C_in)`` with ``w`` ``(KH, KW, C_in, C_out)``, plus ``b``; and the whole
+    im2col matrix when the batch is one block (else None).
 
     im2col, chunk by chunk: each block of output rows copies the windows it reads into a
     matrix in reused memory, one row per output pixel, and multiplies it by the kernel
@@ -187,13 +193,14 @@ def _correlate(xp, w, out_hw, stride_hw, b=None):
     out = np.empty((xp.shape[0], oh, ow, c_out), dtype=xp.dtype)
     w_mat = w.reshape(-1, c_out)
     bias_row = None if b is None else np.tile(b, ow)  # one long row per image row: faster
-    for block in _chunks(0, xp.shape[0], oh, _rows_per_chunk(ow * w_mat.shape[0] * xp.itemsize)):
+    blocks = list(_chunks(0, xp.shape[0], oh, _rows_per_chunk(ow * w_mat.shape[0] * xp.itemsize)))
+    for block in blocks:
         i0, i1, r0, r1 = block
-        cols = _im2col(xp, (kh, kw), stride_hw, block, ow)
+        cols = _im2col(xp, (kh, kw), stride_hw, block, ow, keep=len(blocks) == 1)
         np.matmul(cols, w_mat, out=out[i0:i1, r0:r1].reshape(-1, c_out))
         if bias_row is not None:
             out[i0:i1, r0:r1].reshape(-1, ow * c_out)[...] += bias_row
-    return out
+    return out, cols if len(blocks) == 1 else None
 
 
 def conv2d_backward(dout, cache):
@@ -202,11 +209,11 @@ def conv2d_backward(dout, cache):
     dout: ``(N, OH, OW, C_out)``. Returns ``dx (N, H, W, C_in)``, ``dw`` like w, ``db (C_out,)``.
 
     Block by block of output rows: ``dw += cols.T @ dout_block``, with the block's im2col
-    rows rebuilt from the cached padded input, and each kernel offset ``(i, j)`` sends
-    ``dout_block @ w[i, j].T`` back onto the input pixels it read (col2im), dropping
-    what falls on the padding. (Computing ``dx`` as a convolution of the padded ``dout``
-    with the flipped kernel measured no faster for stride 1, and slower with few input
-    channels.)
+    rows rebuilt from the cached padded input (or kept, for a batch in one block), and
+    each kernel offset ``(i, j)`` sends ``dout_block @ w[i, j].T`` back onto the input
+    pixels it read (col2im), dropping what falls on the padding. (Computing ``dx`` as a
+    convolution of the padded ``dout`` with the flipped kernel measured no faster for
+    stride 1, and slower with few input channels.)
     """
     xp, w, pads, stride_hw = cache.x_padded, cache.w, cache.pads, cache.stride
     kh, kw, c_in, c_out = w.shape
@@ -216,9 +223,13 @@ def conv2d_backward(dout, cache):
     dx = np.zeros(cache.x_shape, dtype=xp.dtype)
     scatter = _col2im_channels_first if c_in <= _FEW_CHANNELS else _col2im_channels_last
     dw = np.zeros(w_mat.shape, dtype=xp.dtype)
-    for block in _chunks(0, n, oh, _rows_per_chunk(ow * w_mat.shape[0] * xp.itemsize)):
+    if cache.cols is not None:
+        blocks = [(0, n, 0, oh)]  # the whole batch, its im2col kept by the forward pass
+    else:
+        blocks = _chunks(0, n, oh, _rows_per_chunk(ow * w_mat.shape[0] * xp.itemsize))
+    for block in blocks:
         i0, i1, r0, r1 = block
-        cols = _im2col(xp, (kh, kw), stride_hw, block, ow)
+        cols = cache.cols if cache.cols is not None else _im2col(xp, (kh, kw), stride_hw, block, ow)
         d2 = d[i0:i1, r0:r1].reshape(-1, c_out)
         dw += cols.T @ d2
         scatter(dx, d2, w, block, ow, pads, stride_hw)

@@ -24,13 +24,17 @@ def test_conv_cache_fields_for_a_hand_sized_example():
     out, cache = F.conv2d_forward(x, w, np.zeros(4), stride=2, padding=1)
     assert out.shape == (2, 3, 3, 4)
     assert isinstance(cache, F.ConvCache) and isinstance(cache, tuple)
-    assert cache._fields == ("x_shape", "x_padded", "pads", "stride", "w")
+    assert cache._fields == ("x_shape", "x_padded", "pads", "stride", "w", "cols")
     assert cache.x_shape == (2, 5, 5, 3)
     assert cache.pads == (1, 1, 1, 1)
     assert cache.stride == (2, 2)
     assert cache.w is w
     # The padded input: one ring of zeros around each image, the image inside.
     np.testing.assert_array_equal(cache.x_padded, np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))))
+    # A batch this small is one block: its im2col matrix is kept, one row per output
+    # pixel; the first is the padded input's top-left 3x3 window.
+    assert cache.cols.shape == (2 * 3 * 3, 3 * 3 * 3)
+    np.testing.assert_array_equal(cache.cols[0], cache.x_padded[0, :3, :3, :].ravel())
     # Without padding the cache holds the input itself, not a copy.
     _, valid = F.conv2d_forward(x, w, np.zeros(4), stride=2, padding=0)
     assert valid.x_padded is x and valid.pads == (0, 0, 0, 0)

@@ -38,18 +38,13 @@ def test_conv2d_matches_loops(x_shape, w_shape, stride, padding, block, monkeypa
     _, oh, ow, _ = F.conv_output_shape(x_shape, w_shape, stride, padding)
     row_bytes = ow * np.prod(w_shape[:3]) * 8  # one output row's im2col rows, float64
     monkeypatch.setattr(scratch, "CHUNK_BYTES", {"batch": 1 << 30, "image": row_bytes * oh, "row": 1}[block])
-    assert (
-        len(list(F._chunks(0, x_shape[0], oh, F._rows_per_chunk(row_bytes))))
-        == {
-            "batch": 1,
-            "image": x_shape[0],
-            "row": x_shape[0] * oh,
-        }[block]
-    )
+    n_blocks = len(list(F._chunks(0, x_shape[0], oh, F._rows_per_chunk(row_bytes))))
+    assert n_blocks == {"batch": 1, "image": x_shape[0], "row": x_shape[0] * oh}[block]
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[-1])
     fast, fast_cache = F.conv2d_forward(x, w, b, stride, padding)
+    assert (fast_cache.cols is not None) == (n_blocks == 1)  # im2col kept only then
     slow, slow_cache = N.conv2d_forward(x, w, b, stride, padding)
     assert fast.shape == slow.shape
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
