@@ -12,6 +12,7 @@ import numpy as np
 import traitlets as t
 
 from .. import viz
+from .inputs import encode_array
 from .live import LiveExplorer, LiveFigure, js_module
 
 
@@ -48,10 +49,6 @@ def _keras_layer_outputs(model, x) -> dict[str, np.ndarray]:
     return {layer.name: np.asarray(v) for layer, v in zip(layers, values, strict=True)}
 
 
-def _base64(levels: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(levels, dtype=np.uint8).tobytes()).decode("ascii")
-
-
 def quantise_maps(maps) -> dict:
     """``maps (N, H, W, K)`` as 8-bit levels per map, for the browser.
 
@@ -82,7 +79,7 @@ def dequantise_maps(encoded: dict) -> np.ndarray:
 def _colour_table(name: str = "viridis") -> str:
     """Matplotlib's colour map ``name`` as 256 RGB triples, base64 (768 bytes)."""
     rgba = matplotlib.colormaps[name](np.arange(256))
-    return _base64(np.rint(rgba[:, :3] * 255))
+    return encode_array(np.rint(rgba[:, :3] * 255), "uint8")["data"]
 
 
 class FeatureMapFigure(LiveFigure):
@@ -139,7 +136,7 @@ class FeatureMapViewer(LiveExplorer):
             for name, out in self.outputs.items()
         ]
         levels = np.rint(np.clip(images, 0, 1) * 255)
-        self.view.images = {"shape": list(images.shape), "data": _base64(levels)}
+        self.view.images = {"shape": list(images.shape), "data": encode_array(levels, "uint8")["data"]}
         self.view.colours = _colour_table()
         self.link(layer=(self.layer, "index"), image=(self.index, "value"))
         self.watch(self.layer, self.index)

@@ -118,14 +118,16 @@ class InputPicker:
             if src == "matrix":
                 encoded.append(None)
             elif src in PHOTOS:
-                encoded.append(_encode(_photo(src), "uint8"))
+                encoded.append(encode_array(_photo(src), "uint8"))
             else:
                 array = self.image if src == "image" else _digit()
-                encoded.append(_encode(array, "float32"))
+                encoded.append(encode_array(array, "float32"))
         return encoded
 
 
-def _encode(array, dtype: str) -> dict:
+def encode_array(array, dtype: str) -> dict:
+    """``array`` for the browser: ``{"shape", "dtype", "data": base64 of its bytes}``,
+    little-endian ``dtype`` (``"uint8"`` or ``"float32"``)."""
     data = np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
     text = base64.b64encode(data.tobytes()).decode("ascii")
     return {"shape": list(data.shape), "dtype": dtype, "data": text}
