@@ -4,8 +4,10 @@ and learning curves.
 Two levels:
 
 - ``draw_*(ax, ...)`` draw onto one ``Axes`` (the widgets compose them into their figures);
-- ``show_*(...)`` make a whole pyplot figure, which Jupyter displays at the end of the cell,
-  and return it (end the line with ``;`` to avoid a second copy when it is the last line).
+- ``show_*(...)`` make a whole pyplot figure and return it;
+- ``describe(fig, alt)`` displays a figure with its alternative text, the sentence a screen
+  reader reads instead of the picture. The book gives every figure one this way:
+  ``viz.describe(viz.show_images(...), "Four photos: ...")``.
 
 ``render_png`` turns a drawing function into PNG bytes without touching pyplot's global
 state, which is what the widgets display. Images are ``(H, W)`` grayscale or ``(H, W, 3)``
@@ -15,15 +17,77 @@ maps are ``(H, W, C)``.
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 from collections.abc import Callable, Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+# Every colour map the course draws with, and why it reads well for readers with the
+# common colour-vision deficiencies (red-green: deuteranopia, protanopia; blue-yellow:
+# tritanopia). tests/test_colour_maps.py fails on any other map in the package or the book.
+COLOUR_MAPS = {
+    "gray": "photos and digits: lightness only, no hue to confuse",
+    "Blues": "non-negative matrices: one hue, the value is the lightness",
+    "RdBu_r": (
+        "signed values (kernels, edge responses, gradients): blue below zero, red above, white "
+        "at zero; the two sides also differ in lightness, so they stay apart without hue "
+        "(ColorBrewer rates RdBu colour-blind safe)"
+    ),
+    "coolwarm": "signed class probabilities in 2-D: a blue-red diverging map like RdBu_r",
+    "viridis": (
+        "feature maps: perceptually uniform and designed to be read with colour-vision "
+        "deficiencies, lightness rising steadily with the value"
+    ),
+    "inferno": "heat maps (saliency, Grad-CAM, occlusion): like viridis, dark to bright",
+}
+
 # --------------------------------------------------------------------------- figures
+
+
+class DescribedFigure:
+    """A rendered figure and its alternative text, displayed as a PNG whose output metadata
+    carries the text (``{"image/png": {"alt": ...}}``); the book's myst-nb renderer
+    (:mod:`cnncourse.mystnb_renderer`) writes it into the page's ``<img alt>``. Front ends
+    that show only text show the description.
+    """
+
+    def __init__(self, png: bytes, alt: str):
+        self.png, self.alt = png, alt
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": self.alt}
+        return data, {"image/png": {"alt": self.alt}}
+
+
+def describe(fig: Figure, alt: str) -> None:
+    """Display ``fig`` now, with ``alt`` as its alternative text, and close it (so Jupyter
+    does not show it a second time at the end of the cell).
+
+    ``alt`` says what the figure shows and what to notice, in a sentence or two; never a
+    file name. It should carry the numbers the picture conveys.
+    """
+    alt = " ".join(str(alt).split())
+    if not alt:
+        raise ValueError("a figure needs alternative text: say what it shows")
+    from IPython.display import display
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    _close(fig)
+    display(DescribedFigure(buf.getvalue(), alt))
+
+
+def _close(fig: Figure) -> None:
+    """Close a pyplot figure (one made without pyplot needs nothing)."""
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close(fig)
 
 
 def render_png(draw: Callable[[Figure], object], figsize=(9.0, 3.2), dpi: int = 80) -> bytes:
@@ -70,6 +134,14 @@ def draw_image(ax, img, title: str | None = None, cmap: str = "gray", signed: bo
     return ax
 
 
+def readable_on(rgba) -> str:
+    """``"black"`` or ``"white"``, whichever contrasts more with the colour ``rgba`` (floats
+    in ``[0, 1]``): at least 4.58:1 on any background, above WCAG 2.1 AA's 4.5:1 for text."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "black" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "white"
+
+
 def _number(v: float) -> str:
     if float(v).is_integer():
         return str(int(v))
@@ -95,10 +167,10 @@ def draw_matrix(
     ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax)
     if annotate:
         size = 10 if max(m.shape) <= 6 else 8 if max(m.shape) <= 9 else 6
+        colours = matplotlib.colormaps[cmap]((m - vmin) / (vmax - vmin))
         for (i, j), v in np.ndenumerate(m):
-            dark = abs(v) > 0.6 * lim
             ax.text(
-                j, i, _number(v), ha="center", va="center", fontsize=size, color="white" if dark else "black"
+                j, i, _number(v), ha="center", va="center", fontsize=size, color=readable_on(colours[i, j])
             )
     ax.set_xticks(np.arange(-0.5, m.shape[1], 1), minor=True)
     ax.set_yticks(np.arange(-0.5, m.shape[0], 1), minor=True)
@@ -144,6 +216,32 @@ def draw_history(ax_loss, ax_acc, history: dict, batches: Sequence | None = None
             ax.legend(fontsize=8)
     ax_acc.set_ylim(0, 1.02)
     return ax_loss, ax_acc
+
+
+def matrix_text(array) -> str:
+    """A small array as words for alternative text, written like a nested list with
+    numbers as ``:g`` gives them: ``[[1, 3], [2, 4.5]]`` (``-0`` is written ``0``)."""
+    array = np.asarray(array)
+    if array.ndim == 0:
+        return f"{float(array) + 0.0:g}"  # adding 0.0 turns -0.0 into 0.0
+    return "[" + ", ".join(matrix_text(row) for row in array) + "]"
+
+
+def describe_history(history: dict) -> str:
+    """Learning curves in words, for alternative text: the number of epochs, then each
+    curve's first and last value (``"training loss 2.30 to 0.41, ..."``)."""
+    history = getattr(history, "history", history)
+    curves = []
+    for key in ("loss", "accuracy"):
+        for name, label in ((key, "training"), (f"val_{key}", "validation")):
+            values = history.get(name, [])
+            if values:
+                fmt = ".0%" if key == "accuracy" else ".3g"
+                curves.append(f"{label} {key} {values[0]:{fmt}} to {values[-1]:{fmt}}")
+    epochs = max((len(v) for v in history.values()), default=0)
+    if not curves:
+        return "Loss and accuracy per epoch: no data yet."
+    return f"Loss and accuracy over {epochs} epoch{'s' if epochs != 1 else ''}: {', '.join(curves)}."
 
 
 def draw_feature_maps(fig, maps, max_channels: int = 64, ncols: int | None = None, title: str | None = None):
