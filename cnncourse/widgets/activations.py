@@ -80,6 +80,14 @@ class ActivationExplorer(LiveExplorer):
         self.max_slope = float(self.dy.max())
         self.signal = self.max_slope**self.depth.value
 
+    def alt_text(self) -> str:
+        name, r, n = self.function.value, self.x_range.value, self.depth.value
+        return (
+            f"{name}(x) and its derivative for x from {-r:g} to {r:g}, and the best-case gradient "
+            f"after 1 to {n} layers: largest slope {self.max_slope:.3g}, after {n} layers "
+            f"{self.signal:.3g}."
+        )
+
     def draw(self, fig) -> None:
         ax_f, ax_d, ax_g = fig.subplots(1, 3)
         name = self.function.value

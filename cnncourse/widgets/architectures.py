@@ -178,6 +178,15 @@ class ArchitectureExplorer(FigureExplorer):
         ax.grid(axis="x", alpha=0.3)
         fig.tight_layout()
 
+    def alt_text(self) -> str:
+        what = METRICS[self.metric.value] + (", log scale" if self.log_scale.value else "")
+        chart = (
+            f"Scatter plot of ImageNet top-1 accuracy against {what}"
+            if self.view.value == "accuracy"
+            else f"Bar chart of {what}"
+        )
+        return f"{chart}, for {len(self.labels)} architectures. {super().alt_text()}"
+
     def describe(self) -> str:
         key, values, labels = self.metric.value, self.values, self.labels
         hi, lo = values.index(max(values)), values.index(min(values))

@@ -92,6 +92,9 @@ class AugmentationExplorer(FigureExplorer):
         for ax in axes[n:]:
             ax.axis("off")
 
+    def alt_text(self) -> str:
+        return f"The original image, then {super().alt_text()}"
+
     def describe(self) -> str:
         h, w_ = self.input.shape
         return (

@@ -1,5 +1,6 @@
 """The pattern every explorer follows: controls above a figure that is recomputed and
-redrawn (as a PNG in an ``ipywidgets.Image``) whenever a control changes.
+redrawn (a PNG with its alternative text, in a ``DescribedImage``) whenever a control
+changes.
 
 Because the figure is an ordinary widget value, a notebook executed headlessly (the
 book's build, nbval, the tests) saves it in the widget state, so the static book shows
@@ -9,11 +10,14 @@ the first figure, and tests can set a control's ``value`` and read what was comp
 from __future__ import annotations
 
 import base64
+import html
+import re
 
 import ipywidgets as w
 from matplotlib.figure import Figure
 
 from .. import viz
+from .accessible import AnnouncedHTML, DescribedImage
 
 
 class StaticFallback:
@@ -27,7 +31,13 @@ class StaticFallback:
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
         bundle.update(self.fallback())
+        if "image/png" in bundle:
+            return bundle, {"image/png": {"alt": self.alt_text()}}
         return bundle
+
+    def alt_text(self) -> str:
+        """The fallback picture in words, for a reader who cannot see it."""
+        return f"{type(self).__name__}, an interactive figure"
 
     def fallback(self) -> dict:
         return {"text/plain": f"<{type(self).__name__}: interactive, run it in Jupyter>"}
@@ -37,8 +47,9 @@ class FigureExplorer(StaticFallback, w.VBox):
     """Subclasses implement :meth:`compute` (read the controls, store results on ``self``)
     and :meth:`draw` (fill a figure); :meth:`update` runs both and refreshes the image.
 
-    ``caption`` is an ``HTML`` line under the figure for numbers and formulas; ``error``
-    holds the last problem (e.g. an unparsable matrix) or ``""``.
+    ``caption`` is a line of HTML under the figure for numbers and formulas, which screen
+    readers announce when it changes; the figure's alternative text is :meth:`alt_text`.
+    ``error`` holds the last problem (e.g. an unparsable matrix) or ``""``.
     """
 
     figsize: tuple[float, float] = (9.0, 3.2)
@@ -51,8 +62,8 @@ class FigureExplorer(StaticFallback, w.VBox):
 
     def _output_widgets(self) -> list[w.Widget]:
         """The widgets under the controls: the figure and its caption."""
-        self.figure = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
-        self.caption = w.HTML()
+        self.figure = DescribedImage()
+        self.caption = AnnouncedHTML()
         return [self.figure, self.caption]
 
     def watch(self, *controls) -> None:
@@ -70,10 +81,11 @@ class FigureExplorer(StaticFallback, w.VBox):
             self.compute()
         except ValueError as exc:
             self.error = str(exc)
-            self.caption.value = f'<span style="color:#b00020">&#9888; {_escape(exc)}</span>'
+            self.caption.value = f'<span style="color:#b00020">&#9888; {html.escape(str(exc))}</span>'
             return
         self.error = ""
         self.figure.value = viz.render_png(self.draw, self.figsize, self.dpi)
+        self.figure.alt = self.alt_text()
         self.caption.value = self.describe()
 
     def fallback(self) -> dict:
@@ -92,8 +104,13 @@ class FigureExplorer(StaticFallback, w.VBox):
         """HTML for the caption under the figure."""
         return ""
 
+    def alt_text(self) -> str:
+        """The figure in words (plain text): by default the caption's text. Subclasses say
+        first what kind of picture it is."""
+        return html_to_text(self.describe()) or super().alt_text()
 
-def _escape(text) -> str:
-    import html
 
-    return html.escape(str(text))
+def html_to_text(markup: str) -> str:
+    """The text of a line of HTML: tags dropped, entities decoded, spaces collapsed."""
+    text = re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", " ", markup))
+    return " ".join(html.unescape(text).split())

@@ -212,6 +212,14 @@ class ConvolutionExplorer(LiveExplorer):
         top, bottom, left, right = self.pads
         return max(self.input.shape[0] + top + bottom, self.input.shape[1] + left + right) <= 12
 
+    def alt_text(self) -> str:
+        (h, wd), (kh, kw), (oh, ow) = self.input.shape, self.kernel.shape, self.result.shape
+        source = dict((v, label) for label, v in self.picker.source.options)[self.picker.source.value]
+        return (
+            f"Input {h}×{wd} ({source}), the {self.preset.value} kernel {kh}×{kw} and the "
+            f"output {oh}×{ow}, values from {self.result.min():.3g} to {self.result.max():.3g}."
+        )
+
     def draw(self, fig) -> None:
         x, k, out = self.input, self.kernel, self.result
         ax_in, ax_k, ax_out = fig.subplots(1, 3, gridspec_kw={"width_ratios": [3, 1.6, 3]})

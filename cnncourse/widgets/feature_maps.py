@@ -159,6 +159,13 @@ class FeatureMapViewer(LiveExplorer):
             right, self.maps, self.max_channels, title=f"{self.layer.value}: {c} feature maps of {h}×{wd}"
         )
 
+    def alt_text(self) -> str:
+        h, wd, c = self.maps.shape
+        return (
+            f"Input image {self.index.value} and the {c} feature maps ({h}×{wd}) of layer "
+            f"{self.layer.value}, brightest where the filter responds most."
+        )
+
     def describe(self) -> str:
         h, wd, c = self.maps.shape
         shown = min(c, self.max_channels)

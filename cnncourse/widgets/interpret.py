@@ -132,7 +132,13 @@ class SaliencyExplorer(FigureExplorer):
         viz.draw_image(ax_over, image, "overlay")
         top = float(np.abs(self.heat).max()) or 1.0
         heat = np.clip(self.heat, 0, None) / top  # opaque where the map is strong
-        ax_over.imshow(heat, cmap="jet", alpha=0.7 * heat, vmin=0, vmax=1)
+        ax_over.imshow(heat, cmap="inferno", alpha=0.7 * heat, vmin=0, vmax=1)
+
+    def alt_text(self) -> str:
+        return (
+            f"Image {self.index.value}, its {METHODS[self.method.value]} map, and the map laid over "
+            f"the image (strong where the colour is bright): {super().alt_text()}"
+        )
 
     def describe(self) -> str:
         predicted = int(np.argmax(self.probs))

@@ -44,10 +44,12 @@ class LiveFigure(anywidget.AnyWidget):
 
 class InputFigure(LiveFigure):
     """A figure whose input comes from an :class:`~cnncourse.widgets.inputs.InputPicker`:
-    ``inputs`` (its :meth:`~InputPicker.encoded_inputs`), ``source`` (the picker's
-    index) and ``matrix`` (the typed text, parsed in the browser)."""
+    ``inputs`` (its :meth:`~InputPicker.encoded_inputs`), ``input_names`` (their labels,
+    for the figure's descriptions), ``source`` (the picker's index) and ``matrix`` (the
+    typed text, parsed in the browser)."""
 
     inputs = t.List().tag(sync=True)
+    input_names = t.List(t.Unicode()).tag(sync=True)
     source = t.Int(0).tag(sync=True)
     matrix = t.Unicode("").tag(sync=True)
 
@@ -74,6 +76,7 @@ class LiveExplorer(FigureExplorer):
     def link_input(self, picker) -> None:
         """Send every input of an ``InputPicker`` along and link its two controls."""
         self.view.inputs = picker.encoded_inputs()
+        self.view.input_names = [label for label, _ in picker.source.options]
         self.link(source=(picker.source, "index"), matrix=(picker.matrix, "value"))
 
     def update(self) -> None:

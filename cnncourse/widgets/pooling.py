@@ -70,6 +70,13 @@ class PoolingExplorer(LiveExplorer):
         out, _ = F.pool_forward(x[None, :, :, None], self.pool_size.value, self.stride.value, self.mode.value)
         self.input, self.result = x, out[0, :, :, 0]
 
+    def alt_text(self) -> str:
+        (h, wd), (oh, ow), k = self.input.shape, self.result.shape, self.pool_size.value
+        return (
+            f"Input {h}×{wd} and its {self.mode.label} pooled output {oh}×{ow} "
+            f"({k}×{k} window, stride {self.stride.value})."
+        )
+
     def draw(self, fig) -> None:
         x, out = self.input, self.result
         k = self.pool_size.value

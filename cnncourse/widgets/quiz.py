@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import ipywidgets as w
 
+from .accessible import AnnouncedHTML
 from .base import StaticFallback
 
 
@@ -46,7 +47,7 @@ class Quiz(StaticFallback, w.VBox):
         for i, q in enumerate(self.questions):
             choice = w.RadioButtons(options=list(q.options), value=None, layout=w.Layout(width="auto"))
             button = w.Button(description="Check", button_style="primary", layout=w.Layout(width="7em"))
-            feedback = w.HTML()
+            feedback = AnnouncedHTML()
             button.on_click(lambda _b, i=i: self.check(i))
             self.choices.append(choice)
             self.buttons.append(button)
@@ -66,7 +67,7 @@ class Quiz(StaticFallback, w.VBox):
         fold = w.Accordion(children=[answers], selected_index=None)
         fold.set_title(0, "Show the answers")
         super().__init__(
-            [w.HTML(f"<h4>{html.escape(title)}</h4>"), *cards, fold],
+            [w.HTML(f"<h3>{html.escape(title)}</h3>"), *cards, fold],
             layout=w.Layout(border="1px solid #ccc", padding="8px 14px"),
         )
         self.answers = fold

@@ -93,6 +93,9 @@ class TrainingMonitor(FigureExplorer):
     def compute(self) -> None:
         pass
 
+    def alt_text(self) -> str:
+        return viz.describe_history(self.history)
+
     def draw(self, fig) -> None:
         ax_loss, ax_acc = fig.subplots(1, 2)
         viz.draw_history(ax_loss, ax_acc, self.history, self.batches)

@@ -20,6 +20,13 @@ def test_default_shows_parameters_of_all():
     assert (
         "Most: <b>big</b> (100.0M); least: <b>tiny</b> (1.0k), a factor of 100,000 apart" in ex.caption.value
     )
+    # the figure's alternative text: the chart in words, redrawn with it
+    assert ex.figure.alt == (
+        "Bar chart of parameters, log scale, for 3 architectures. Most: big (100.0M); least: tiny (1.0k), "
+        "a factor of 100,000 apart."
+    )
+    ex.view.value = "accuracy"
+    assert ex.figure.alt.startswith("Scatter plot of ImageNet top-1 accuracy against parameters")
 
 
 def test_flops_are_twice_the_macs_and_selection_filters():

@@ -126,14 +126,20 @@ def test_bad_arguments():
         ConvolutionExplorer(source="dog")
 
 
-def test_static_fallback_is_the_current_figure():
+def test_static_fallback_is_the_current_figure_with_its_alt_text():
     import base64
 
-    ex = ConvolutionExplorer()
-    bundle = ex._repr_mimebundle_()
+    ex = ConvolutionExplorer(source="coins", kernel="sobel y (horizontal edges)")
+    bundle, metadata = ex._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     png = base64.b64decode(bundle["image/png"])
     assert png.startswith(b"\x89PNG")
+    h, w = ex.input.shape
+    oh, ow = ex.result.shape
+    assert metadata["image/png"]["alt"] == (
+        f"Input {h}×{w} (photo: coins), the sobel y (horizontal edges) kernel 3×3 and the output {oh}×{ow}, "
+        f"values from {ex.result.min():.3g} to {ex.result.max():.3g}."
+    )
     ex.flip.value = True
-    assert base64.b64decode(ex._repr_mimebundle_()["image/png"]) != png, "it follows the controls"
+    assert base64.b64decode(ex._repr_mimebundle_()[0]["image/png"]) != png, "it follows the controls"
     assert "ConvolutionExplorer" in bundle["text/plain"]

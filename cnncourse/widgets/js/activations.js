@@ -29,6 +29,17 @@ function linspace(start, stop, n) {
   return Array.from({ length: n }, (_, i) => (i === n - 1 ? stop : start + i * step));
 }
 
+/** A curve in words: its range of x and of y, and its values at the ends and at 0. */
+function describeCurve(label, x, y) {
+  const last = x.length - 1;
+  const atZero = y[Math.round(last / 2)]; // x is symmetric around 0
+  const [lo, hi] = [Math.min(...y), Math.max(...y)];
+  return (
+    `${label} for x from ${formatG3(x[0])} to ${formatG3(x[last])}: ${formatG3(y[0])} at the left end, ` +
+    `${formatG3(atZero)} at 0, ${formatG3(y[last])} at the right end; values from ${formatG3(lo)} to ${formatG3(hi)}`
+  );
+}
+
 function render({ model, el }) {
   const area = liveArea(el);
   return watch(model, ["function", "alpha", "x_range", "depth"], () => {
@@ -46,9 +57,13 @@ function render({ model, el }) {
       area.show(
         { x, y, dy, maxSlope, signal },
         [
-          panel(`${name}(x)`, linePlot(x, y, { colour: "#1f77b4" })),
-          panel(`derivative ${name}'(x)`, linePlot(x, dy, { colour: "#d62728" })),
-          panel("best-case gradient after n layers (log scale)", linePlot(layers, best, { colour: "#2ca02c", logY: true, markers: true })),
+          panel(`${name}(x)`, linePlot(x, y, { colour: "#1f77b4" }), describeCurve(`${name}(x)`, x, y)),
+          panel(`derivative ${name}'(x)`, linePlot(x, dy, { colour: "#d62728" }), describeCurve(`derivative ${name}'(x)`, x, dy)),
+          panel(
+            "best-case gradient after n layers (log scale)",
+            linePlot(layers, best, { colour: "#2ca02c", logY: true, markers: true }),
+            `best-case gradient after 1 to ${depth} layers, log scale: from ${formatG3(best[0])} to ${formatG3(best[depth - 1])}`,
+          ),
         ],
         `f(x) = ${model.get("formulas")[index]}. Largest slope: <b>${formatG3(maxSlope)}</b>; through ` +
           `${depth} such layers a gradient is multiplied by at most ` +

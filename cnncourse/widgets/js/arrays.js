@@ -37,6 +37,12 @@ function parseMatrix(text) {
   return makeMatrix(rows.length, lengths[0], Float64Array.from(words, Number));
 }
 
+/** The name of the chosen input ("the typed matrix", "the photo: coins"), for descriptions. */
+function inputName(model) {
+  const name = model.get("input_names")[model.get("source")] || "the input";
+  return name.startsWith("your ") ? name : `the ${name}`;
+}
+
 /** The explorer's input (H, W): the typed matrix, or the array of the chosen source. */
 function currentInput(model) {
   const entry = model.get("inputs")[model.get("source")];

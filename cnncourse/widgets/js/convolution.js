@@ -141,16 +141,23 @@ function render({ model, el }) {
       const small = Math.max(xp.rows, xp.cols) <= 12;
       const signed = out.data.some((v) => v < 0);
       const padded = pads.some((p) => p > 0) ? `, padded to ${xp.rows}×${xp.cols}` : "";
+      const kernelName = isCustom() ? "custom" : presets()[model.get("preset")][0];
+      const source = inputName(model);
+      const described = {
+        input: `input, ${source}${padded}, ${describeMatrix(xp)}`,
+        kernel: `${kernelName} kernel${model.get("flip") ? ", flipped" : ""}, ${describeMatrix(kernel)}`,
+        output: `output ${describeMatrix(out)}, of the ${kernelName} kernel on ${source}`,
+      };
       const panels = small
         ? [
-            panel(`input ${x.rows}×${x.cols}${padded}`, numberGrid(xp, [0, 0, k, k])),
-            panel(`kernel ${k}×${k}`, numberGrid(kernel)),
-            panel(`output ${out.rows}×${out.cols}`, numberGrid(out, [0, 0, 1, 1])),
+            panel(`input ${x.rows}×${x.cols}${padded}`, numberGrid(xp, [0, 0, k, k]), described.input),
+            panel(`kernel ${k}×${k}`, numberGrid(kernel), described.kernel),
+            panel(`output ${out.rows}×${out.cols}`, numberGrid(out, [0, 0, 1, 1]), described.output),
           ]
         : [
-            panel(`input ${x.rows}×${x.cols}`, imageCanvas(x, false)),
-            panel(`kernel ${k}×${k}`, numberGrid(kernel)),
-            panel(`output ${out.rows}×${out.cols}`, imageCanvas(out, signed)),
+            panel(`input ${x.rows}×${x.cols}`, imageCanvas(x, false), described.input),
+            panel(`kernel ${k}×${k}`, numberGrid(kernel), described.kernel),
+            panel(`output ${out.rows}×${out.cols}`, imageCanvas(out, signed), described.output),
           ];
       const sides = [
         ["height", x.rows, pads[0] + pads[1], out.rows],

@@ -39,12 +39,32 @@ function cellColour(v, lim, signed) {
   return `rgb(${rgb.join(",")})`;
 }
 
+/** Black or white, whichever contrasts more with `rgb(r,g,b)`: at least 4.58:1 on any
+ * background, above the 4.5:1 that WCAG 2.1 AA asks of text. */
+function readableOn(background) {
+  const luminance = relativeLuminance(background.slice(4, -1).split(",").map(Number));
+  return (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) ? "black" : "white";
+}
+
+/** WCAG's relative luminance of an sRGB colour [r, g, b] (0-255). */
+function relativeLuminance(rgb) {
+  const [r, g, b] = rgb.map((c) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
 function maxAbs(m) {
   return m.data.reduce((acc, v) => Math.max(acc, Math.abs(v)), 0) || 1;
 }
 
-/** One titled panel of the figure. */
-function panel(title, content) {
+/** One titled panel of the figure. `description` (plain text, default the title) is what a
+ * screen reader says for the picture: the content is marked as an image with that name
+ * (`null`: a group of images, each with its own name, named by the title). */
+function panel(title, content, description = title) {
+  content.setAttribute("role", description === null ? "group" : "img");
+  content.setAttribute("aria-label", description ?? title);
   const box = document.createElement("figure");
   box.className = "cnn-panel";
   box.style.cssText = "margin:0 1em 0.5em 0; display:flex; flex-direction:column; align-items:center;";
@@ -74,10 +94,11 @@ function numberGrid(m, window = null) {
       cell.className = "cnn-cell";
       cell.dataset.value = String(v);
       cell.textContent = formatNumber(v);
+      const background = cellColour(v, lim, signed);
       const inWindow = window && i >= window[0] && i < window[0] + window[2] && j >= window[1] && j < window[1] + window[3];
       cell.style.cssText =
         `display:flex; align-items:center; justify-content:center; font-size:${size * 0.36}em; ` +
-        `background:${cellColour(v, lim, signed)}; color:${Math.abs(v) > 0.6 * lim ? "white" : "black"};` +
+        `background:${background}; color:${readableOn(background)};` +
         (inWindow ? ` box-shadow: inset 0 0 0 2px ${ORANGE};` : "");
       grid.append(cell);
     }
@@ -132,6 +153,9 @@ function liveArea(el) {
   panels.style.cssText = "display:flex; flex-wrap:wrap; align-items:flex-start; max-width:100%; overflow-x:auto;";
   const caption = document.createElement("div");
   caption.className = "cnn-caption";
+  // a live region: screen readers read the new caption after each change of a control
+  caption.setAttribute("role", "status");
+  caption.setAttribute("aria-live", "polite");
   root.append(panels, caption);
   el.append(root);
   return {
@@ -161,6 +185,21 @@ function watch(model, names, redraw) {
   for (const name of names) model.on(`change:${name}`, redraw);
   redraw();
   return () => names.forEach((name) => model.off(`change:${name}`, redraw));
+}
+
+/** A matrix in words for a screen reader: its size, then its rows when it is small
+ * ("3×3: 1 0 -1; 2 0 -2; 1 0 -1"), else the range of its values. */
+function describeMatrix(m) {
+  const size = `${m.rows}×${m.cols}`;
+  if (m.rows * m.cols <= 36) {
+    const rows = Array.from({ length: m.rows }, (_, i) =>
+      Array.from({ length: m.cols }, (_, j) => formatNumber(at(m, i, j))).join(" "),
+    );
+    return `${size}: ${rows.join("; ")}`;
+  }
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const v of m.data) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  return `${size}, values from ${formatG3(lo)} to ${formatG3(hi)}`;
 }
 
 /** Small inputs as numbered cells, large ones as images (explorers' _small() in Python). */

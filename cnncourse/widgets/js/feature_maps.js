@@ -69,7 +69,7 @@ function mapGrid(maps, colours) {
   const size = Math.max(40, Math.min(96, 3 * maps[0].cols));
   grid.style.cssText = `display:grid; grid-template-columns:repeat(${Math.min(maps.length, 8)}, auto); gap:4px;`;
   maps.forEach((map, k) => {
-    const cell = panel(String(k), levelCanvas(map, colours, size));
+    const cell = panel(String(k), levelCanvas(map, colours, size), `map ${k}, ${describeMatrix(map)}`);
     cell.style.margin = "0";
     cell.firstChild.style.cssText = "font-size:0.7em; margin:0; padding:0;";
     grid.append(cell);
@@ -101,8 +101,8 @@ function render({ model, el }) {
       area.show(
         { layer: layer.name, image: n, shape: [h, w, c], maps: values },
         [
-          panel("input", inputCanvas(images, imageBytes, n)),
-          panel(`${layer.name}: ${c} feature maps of ${h}×${w}`, mapGrid(maps, colours)),
+          panel("input", inputCanvas(images, imageBytes, n), `input image ${n}`),
+          panel(`${layer.name}: ${c} feature maps of ${h}×${w}`, mapGrid(maps, colours), null),
         ],
         `output of <b>${layer.name}</b>: shape (${h}, ${w}, ${c}) &mdash; one map per filter${more}; ` +
           "bright = strong response",

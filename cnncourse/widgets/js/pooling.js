@@ -36,8 +36,12 @@ function render({ model, el }) {
       area.show(
         { input: x, output: out },
         [
-          panel(`input ${x.rows}×${x.cols}`, drawArray(x, [0, 0, k, k])),
-          panel(`${POOLING_NAMES[mode]} pooled ${out.rows}×${out.cols}`, drawArray(out, [0, 0, 1, 1])),
+          panel(`input ${x.rows}×${x.cols}`, drawArray(x, [0, 0, k, k]), `input, ${inputName(model)}, ${describeMatrix(x)}`),
+          panel(
+            `${POOLING_NAMES[mode]} pooled ${out.rows}×${out.cols}`,
+            drawArray(out, [0, 0, 1, 1]),
+            `${POOLING_NAMES[mode]} pooled with a ${k}×${k} window and stride ${stride}, ${describeMatrix(out)}`,
+          ),
         ],
         `${x.rows * x.cols} values in, ${out.rows * out.cols} out (${share}% of the memory and of the ` +
           `work for the next layer); output side ⌊(${x.rows} − ${k}) / ${stride}⌋ + 1 = <b>${out.rows}</b>`,
