@@ -54,6 +54,18 @@ def widget_state(page: Path) -> dict:
     return json.loads(found[0])["state"] if found else {}
 
 
+def figure_models(state: dict) -> list[dict]:
+    """The models in a widget ``state`` that hold a figure drawn by the kernel: an
+    explorer's ``DescribedImage`` (its PNG in the ``value`` buffer) or an
+    ``ipywidgets.Image``."""
+    return [
+        m
+        for m in state.values()
+        if m["model_name"] == "ImageModel"
+        or m["state"].get("_anywidget_id") == "cnncourse.widgets.accessible.DescribedImage"
+    ]
+
+
 def widget_views(page: Path) -> list[str]:
     """Model ids of the widget views shown on the page, in order."""
     return [json.loads(v)["model_id"] for v in _VIEW.findall(page.read_text(encoding="utf-8"))]

@@ -1,20 +1,79 @@
 """Every built page in headless Chromium: no console errors, no request leaves localhost,
 maths typeset by MathJax, widget controls drawn, images loaded, internal links resolve.
-A screenshot of each page goes to ``book/_build/screenshots/``."""
+A screenshot of each page goes to ``book/_build/screenshots/``.
+
+Accessibility, on the same page loads: axe-core finds no violation of WCAG 2.1 A or AA
+(``axe.py``; excluded rules, if any, are listed there with their reason); every image has
+a text alternative that is not a file name; headings go down one level at a time; the
+first Tab reaches the "skip to main content" link; every equation carries MathML for
+screen readers.
+"""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from .conftest import BOOK
-from .pagescan import refs, widget_state, widget_views
+from .axe import AXE_JS, describe, run_axe
+from .conftest import BOOK, not_available
+from .pagescan import figure_models, refs, widget_state, widget_views
 
 pytestmark = pytest.mark.slow
 
 SHOTS = BOOK / "_build" / "screenshots"
+
+# Images whose text alternative (what a screen reader says: alt, else aria-label, else
+# title, as browsers compute an image's name) is missing, empty or a file name, skipping
+# what is hidden from assistive technology.
+_UNDESCRIBED_IMAGES_JS = """() => Array.from(document.querySelectorAll('img, [role=img]'))
+    .filter(el => !el.closest('[aria-hidden=true]') && el.getAttribute('role') !== 'presentation')
+    .map(el => ({el, text: (el.getAttribute('alt') || el.getAttribute('aria-label')
+                            || el.getAttribute('title') || '').trim()}))
+    .filter(({text}) => !text || /^\\S+\\.(png|jpe?g|gif|svg|webp)$/i.test(text)
+                        || (/[\\/]/.test(text) && !/\\s/.test(text)))
+    .map(({el, text}) => `${el.tagName.toLowerCase()} ${JSON.stringify(text)} `
+                         + `(${(el.getAttribute('src') || '').slice(0, 60)})`)"""
+
+# Headings of the article in document order, those drawn on the page only (a widget's
+# included): [level, text].
+_HEADINGS_JS = """() => Array.from(document.querySelectorAll(
+        '#main-content h1, #main-content h2, #main-content h3, #main-content h4, '
+        + '#main-content h5, #main-content h6'))
+    .filter(h => h.getClientRects().length)
+    .map(h => [Number(h.tagName[1]), h.textContent.trim().slice(0, 50)])"""
+
+
+def heading_problems(headings: list[list]) -> list[str]:
+    """The article starts with one ``h1`` and never goes down more than one level at once
+    (an ``h2`` may be followed by an ``h3``, not an ``h4``)."""
+    problems = []
+    if not headings or headings[0][0] != 1:
+        problems.append(f"the article does not start with an h1: {headings[:1]}")
+    if sum(level == 1 for level, _ in headings) > 1:
+        problems.append("more than one h1 in the article")
+    for (before, _), (level, text) in itertools.pairwise(headings):
+        if level > before + 1:
+            problems.append(f"heading h{level} {text!r} follows an h{before}")
+    return problems
+
+
+def _accessibility_problems(tab) -> list[str]:
+    problems = [f"axe: {line}" for line in describe(run_axe(tab))]
+    problems += [f"image without a text alternative: {i}" for i in tab.evaluate(_UNDESCRIBED_IMAGES_JS)]
+    problems += heading_problems(tab.evaluate(_HEADINGS_JS))
+    if tab.locator("mjx-container").count() != tab.locator("mjx-container mjx-assistive-mml math").count():
+        problems.append("an equation has no assistive MathML for screen readers")
+    tab.locator("body").press("Tab")
+    text, target = tab.evaluate(
+        "() => [document.activeElement.textContent.trim(), document.activeElement.getAttribute('href')]"
+    )
+    works = (target or "").startswith("#") and tab.locator(target).count() == 1
+    if text != "Skip to main content" or not works:
+        problems.append(f"the first Tab reaches {text!r} ({target}), not a working skip link")
+    return problems
 
 
 def _check_page(browser, server, html_dir, page: Path) -> list[str]:
@@ -60,7 +119,7 @@ def _check_page(browser, server, html_dir, page: Path) -> list[str]:
             ".jupyter-widgets select, .jupyter-widgets input, .jupyter-widgets button"
         ).count():
             problems.append("no widget controls on the page")
-        figures = [m for m in widget_state(html_dir / page).values() if m["model_name"] == "ImageModel"]
+        figures = figure_models(widget_state(html_dir / page))
         if figures and not tab.locator(".jupyter-widgets img").count():
             problems.append("widget figures are in the state but none is drawn")
         if (
@@ -70,6 +129,7 @@ def _check_page(browser, server, html_dir, page: Path) -> list[str]:
             problems.append("a widget failed to render")
 
     tab.wait_for_load_state("networkidle")
+    problems += _accessibility_problems(tab)
     broken = tab.evaluate("""() => Array.from(document.images)
         .filter(i => !(i.complete && i.naturalWidth > 0) && i.offsetParent !== null)
         .map(i => i.src.slice(0, 120))""")
@@ -82,6 +142,8 @@ def _check_page(browser, server, html_dir, page: Path) -> list[str]:
 
 
 def test_every_page_in_chromium(browser, server, html_dir, pages):
+    if not AXE_JS.is_file():
+        not_available(f"axe-core is not installed ({AXE_JS} is missing): run `make vendor`")
     report = {}
     for page in pages:
         problems = _check_page(browser, server, html_dir, page)

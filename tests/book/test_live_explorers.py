@@ -351,3 +351,54 @@ def test_feature_map_viewer(browser, server, html_dir):
     page.close()
     assert not page.problems, page.problems
     print(f"feature maps: largest browser-vs-Python difference {worst:.3g}")
+
+
+# ---------------------------------------------------------------------------- accessibility
+
+
+def test_an_explorer_by_keyboard_and_screen_reader(browser, server):
+    """Every control of the photo convolution explorer (chapter 2) is found by its name, as
+    a screen reader finds it, and works from the keyboard; the output image is named after
+    what it shows and renamed when it changes; the caption is a live region."""
+    page = open_chapter(browser, server, "02_convolution")
+    ex = page.explorer(0)
+    tab = page.tab
+
+    def output_name() -> str:
+        return ex.root.locator(".cnn-panel").last.locator("[role=img]").get_attribute("aria-label")
+
+    def expected_name(x, kernel_name, stride, source) -> str:
+        out = expected_conv(x, KERNELS[kernel_name], stride, "same")
+        return (
+            f"output {out.shape[0]}×{out.shape[1]}, values from {out.min():.3g} to {out.max():.3g}, "
+            f"of the {kernel_name} kernel on the {source}"
+        )
+
+    coins = InputPicker("coins", EDGE_MATRIX).value()
+    assert output_name() == expected_name(coins, "sobel y (horizontal edges)", 1, "photo: coins")
+    caption = ex.root.locator(".cnn-caption")
+    assert (caption.get_attribute("role"), caption.get_attribute("aria-live")) == ("status", "polite")
+
+    stride = ex.box.get_by_role("slider", name="stride")
+    stride.focus()
+    fig = ex.changed(lambda: tab.keyboard.press("ArrowRight"))
+    assert stride.get_attribute("aria-valuetext") == "2"
+    assert_matrix(
+        fig["result"]["output"], expected_conv(coins, KERNELS["sobel y (horizontal edges)"], 2, "same"), ""
+    )
+    assert output_name() == expected_name(coins, "sobel y (horizontal edges)", 2, "photo: coins")
+    assert "/ 2⌋ + 1" in caption.inner_text()
+
+    source = ex.box.get_by_role("combobox", name="input")
+    source.focus()
+    ex.changed(lambda: tab.keyboard.press("ArrowDown"))  # the next photo in the menu
+    label = source.evaluate("s => s.selectedOptions[0].text").replace("\xa0", " ")  # ipywidgets' spaces
+    picked = InputPicker(label.removeprefix("photo: "), EDGE_MATRIX).value()
+    assert output_name() == expected_name(picked, "sobel y (horizontal edges)", 2, label)
+
+    flip = ex.box.get_by_role("checkbox", name="flip")
+    flip.focus()
+    ex.changed(lambda: tab.keyboard.press("Space"))
+    assert flip.is_checked()
+    page.close()
+    assert not page.problems, page.problems

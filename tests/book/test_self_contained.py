@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from .conftest import BOOK
-from .pagescan import is_third_party, refs, widget_state, widget_views
+from .pagescan import figure_models, is_third_party, refs, widget_state, widget_views
 
 
 def test_is_third_party():
@@ -67,9 +67,11 @@ def test_every_widget_view_has_its_state_and_first_figure(html_dir, pages):
         for model_id in views:
             assert model_id in state, f"{page}: widget {model_id} shown without its state"
             shown += 1
-        images = [m for m in state.values() if m["model_name"] == "ImageModel"]
+        images = figure_models(state)
         for image in images:
             buffers = {tuple(b["path"]): b["data"] for b in image.get("buffers", [])}
             assert len(buffers.get(("value",), "")) > 100, f"{page}: a widget figure is empty"
+            if image["model_name"] != "ImageModel":
+                assert image["state"]["alt"].strip(), f"{page}: a widget figure has no alternative text"
     if not shown:
         pytest.skip("no chapter displays a widget yet")
