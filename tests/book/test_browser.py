@@ -1,6 +1,7 @@
 """Every built page in headless Chromium: no console errors, no request leaves localhost,
 maths typeset by MathJax, widget controls drawn, images loaded, internal links resolve.
-A screenshot of each page goes to ``book/_build/screenshots/``.
+A screenshot of each page goes to ``screenshots/`` beside the built ``html`` folder
+(``book/_build/screenshots/``).
 
 Accessibility, on the same page loads: axe-core finds no violation of WCAG 2.1 A or AA
 (``axe.py``; excluded rules, if any, are listed there with their reason); every image has
@@ -18,12 +19,11 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from .axe import AXE_JS, describe, run_axe
-from .conftest import BOOK, not_available
+from .conftest import not_available
 from .pagescan import figure_models, refs, widget_state, widget_views
 
 pytestmark = pytest.mark.slow
 
-SHOTS = BOOK / "_build" / "screenshots"
 
 # Images whose text alternative (what a screen reader says: alt, else aria-label, else
 # title, as browsers compute an image's name) is missing, empty or a file name, skipping
@@ -135,8 +135,9 @@ def _check_page(browser, server, html_dir, page: Path) -> list[str]:
         .map(i => i.src.slice(0, 120))""")
     problems += [f"image not loaded: {src}" for src in broken]
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SHOTS / (page.as_posix().replace("/", "__") + ".png")), full_page=True)
+    shots = html_dir.parent / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(shots / (page.as_posix().replace("/", "__") + ".png")), full_page=True)
     ctx.close()
     return problems
 
