@@ -3,8 +3,8 @@
 axe-core comes from npm with the book's other front-end files (``book/package.json``); the
 tests inject it from ``book/node_modules`` and it is never copied into the built book.
 
-Run as a script, it prints the violations of every page of a built book, one line per
-page, then each violated rule with its elements::
+Run as a script, it prints the violations of every page of a built book (light mode, then
+dark mode), one line per page, then each violated rule with its elements::
 
     .venv/bin/python -m tests.book.axe [book/_build/html]
 """
@@ -60,8 +60,11 @@ def _report(html_dir: Path) -> None:
 
     from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(html_dir))
-    handler.log_message = lambda *a: None
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(html_dir))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     server = f"http://127.0.0.1:{httpd.server_address[1]}/"
@@ -70,7 +73,7 @@ def _report(html_dir: Path) -> None:
         for p in html_dir.rglob("*.html")
         if not p.relative_to(html_dir).parts[0].startswith("_")
     )
-    total, details = 0, []
+    total, total_dark, details = 0, 0, []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for page in pages:
@@ -79,14 +82,16 @@ def _report(html_dir: Path) -> None:
             tab.wait_for_load_state("networkidle")
             tab.wait_for_timeout(1500)
             violations = run_axe(tab)
-            n = sum(len(v["nodes"]) for v in violations)
-            total += n
-            print(f"{page}: {n} failing elements, {len(violations)} rules", flush=True)
-            details += [f"== {page}", *describe(violations)]
+            tab.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
+            dark = run_axe(tab)
+            n, n_dark = (sum(len(v["nodes"]) for v in found) for found in (violations, dark))
+            total, total_dark = total + n, total_dark + n_dark
+            print(f"{page}: {n} failing elements ({len(violations)} rules), dark mode {n_dark}", flush=True)
+            details += [f"== {page}", *describe(violations), f"== {page}, dark mode", *describe(dark)]
             tab.close()
         browser.close()
     httpd.shutdown()
-    print(f"total: {total} failing elements on {len(pages)} pages")
+    print(f"total: {total} failing elements on {len(pages)} pages, dark mode {total_dark}")
     print("\n".join(details))
 
 
