@@ -35,3 +35,17 @@ def test_every_exercise_notebook_has_one_row_with_its_points():
         if float(m["points"]) != _points(m["name"])
     }
     assert not wrong, f"points on the page vs in the notebook: {wrong}"
+
+
+# On the instructors' page: "`02_convolution` (11)" in the schedule, "| `02_convolution` | 11 |"
+# in the table of grading times.
+_INSTRUCTORS_POINTS = re.compile(r"`(?P<name>\d\d_\w+)` (?:\((?P<a>\d+)\)|\| (?P<b>\d+) \|)")
+
+
+def test_the_instructors_page_gives_every_notebook_its_real_points():
+    text = (BOOK / "instructors.md").read_text()
+    found = [(m["name"], float(m["a"] or m["b"])) for m in _INSTRUCTORS_POINTS.finditer(text)]
+    notebooks = {p.stem for p in (ROOT / "solutions").glob("*.ipynb")}
+    assert {name for name, _ in found} == notebooks, "every notebook, in the schedule and the timings"
+    wrong = {name: (points, _points(name)) for name, points in found if points != _points(name)}
+    assert not wrong, f"points on the page vs in the notebook: {wrong}"
