@@ -54,7 +54,7 @@ test: lint $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --ignore=tests/book --durations=25; tests=$$?; \
 	if ! wait $$book; then tail -n 60 $(BOOK_LOG); echo "make book failed (log: $(BOOK_LOG))"; exit 1; fi; \
 	echo "the book is built; testing it"; \
-	$(BIN)/python -m pytest tests/book && exit $$tests
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal tests/book && exit $$tests
 
 # The tests not marked slow: no book build, no notebook execution, no TensorFlow training.
 test-fast: $(STAMP)

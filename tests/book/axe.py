@@ -38,6 +38,21 @@ def run_axe(tab) -> list[dict]:
     return result["violations"]
 
 
+def set_colour_mode(tab, mode: str) -> None:
+    """Switch the page to the theme's ``"light"`` or ``"dark"`` mode, as its button does,
+    and wait until the colours have finished their CSS transitions (axe-core would
+    otherwise measure the contrast of a colour half-way)."""
+    tab.evaluate(
+        """async mode => {
+            document.documentElement.dataset.theme = mode;
+            await new Promise(requestAnimationFrame);
+            const moving = document.getAnimations().filter(a => a instanceof CSSTransition);
+            await Promise.all(moving.map(a => a.finished.catch(() => null)));
+        }""",
+        mode,
+    )
+
+
 def describe(violations: list[dict], max_nodes: int = 4) -> list[str]:
     """One line per rule, then up to ``max_nodes`` of its elements with axe's reason."""
     lines = []
@@ -82,7 +97,7 @@ def _report(html_dir: Path) -> None:
             tab.wait_for_load_state("networkidle")
             tab.wait_for_timeout(1500)
             violations = run_axe(tab)
-            tab.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
+            set_colour_mode(tab, "dark")
             dark = run_axe(tab)
             n, n_dark = (sum(len(v["nodes"]) for v in found) for found in (violations, dark))
             total, total_dark = total + n, total_dark + n_dark

@@ -57,14 +57,18 @@ def html_dir() -> Path:
     return html
 
 
+def built_pages(html: Path) -> list[Path]:
+    """Every HTML page of the build in ``html``, relative to it (Sphinx's _sources and
+    _static excluded); ``[]`` when nothing is built."""
+    return sorted(
+        p.relative_to(html) for p in html.rglob("*.html") if not p.relative_to(html).parts[0].startswith("_")
+    )
+
+
 @pytest.fixture(scope="session")
 def pages(html_dir) -> list[Path]:
-    """Every built HTML page, relative to the html folder (Sphinx's _sources excluded)."""
-    return sorted(
-        p.relative_to(html_dir)
-        for p in html_dir.rglob("*.html")
-        if not p.relative_to(html_dir).parts[0].startswith("_")
-    )
+    """Every built HTML page, relative to the html folder."""
+    return built_pages(html_dir)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
