@@ -7,7 +7,6 @@
   let counter = 0;
 
   function name(handle) {
-    if (handle.hasAttribute("aria-label") || handle.hasAttribute("aria-labelledby")) return;
     const slider = handle.closest(".widget-slider, .jupyter-widget-slider");
     if (!slider) return;
     const label = slider.querySelector(".widget-label");
@@ -19,6 +18,8 @@
     }
   }
 
-  const nameAll = () => document.querySelectorAll(".noUi-handle").forEach(name);
+  // only the handles not named yet: the page changes often while MathJax typesets
+  const nameAll = () =>
+    document.querySelectorAll(".noUi-handle:not([aria-label]):not([aria-labelledby])").forEach(name);
   new MutationObserver(nameAll).observe(document.documentElement, { childList: true, subtree: true });
 })();

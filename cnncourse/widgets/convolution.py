@@ -214,9 +214,8 @@ class ConvolutionExplorer(LiveExplorer):
 
     def alt_text(self) -> str:
         (h, wd), (kh, kw), (oh, ow) = self.input.shape, self.kernel.shape, self.result.shape
-        source = dict((v, label) for label, v in self.picker.source.options)[self.picker.source.value]
         return (
-            f"Input {h}×{wd} ({source}), the {self.preset.value} kernel {kh}×{kw} and the "
+            f"Input {h}×{wd} ({self.picker.source.label}), the {self.preset.value} kernel {kh}×{kw} and the "
             f"output {oh}×{ow}, values from {self.result.min():.3g} to {self.result.max():.3g}."
         )
 
