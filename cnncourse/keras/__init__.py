@@ -8,7 +8,8 @@ Importing this package imports TensorFlow (quietly: see :mod:`cnncourse.keras._t
   regressor
 - :mod:`~cnncourse.keras.layers`: ``SpatialTransformer``
 - :mod:`~cnncourse.keras.training`: ``train``, ``device_report``, ``make_dataset``,
-  ``augmentation``, ``seed_everything``, ``use_mixed_precision``, ``LiveCurves``
+  ``augmentation``, ``cosine_with_warmup``, ``seed_everything``, ``use_mixed_precision``,
+  ``LiveCurves``
   (``cnncourse.keras.train`` is the function ``training.train``)
 - :mod:`~cnncourse.keras.distributed`: ``read_tf_config``, ``multi_worker_strategy`` and
   ``fit_multi_worker`` (training across machines; ``get_strategy("multi_worker")``)
@@ -59,6 +60,7 @@ from .training import (
     LiveCurves,
     StopAtAccuracy,
     augmentation,
+    cosine_with_warmup,
     device_report,
     get_strategy,
     make_dataset,
@@ -83,6 +85,7 @@ __all__ = [
     "conv1d_classifier",
     "conv_bn_relu",
     "copy_weights",
+    "cosine_with_warmup",
     "count_macs",
     "dense_block",
     "device_report",

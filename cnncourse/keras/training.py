@@ -1,5 +1,6 @@
 """Training with Keras on whatever hardware is there: device report, mixed precision,
-``tf.data`` input pipelines, augmentation, seeding, callbacks and distribution.
+``tf.data`` input pipelines, augmentation and mixing, learning-rate schedules, seeding,
+callbacks, checkpoints and distribution.
 
 >>> from cnncourse.data import load_digits
 >>> from cnncourse.keras import seed_cnn, train
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..common import positive_int
+from ..nn import schedules
 from ._tf import keras, tf
 from .distributed import multi_worker_strategy
 
@@ -180,13 +182,18 @@ def make_dataset(
     augment: Callable | None = None,
     cache: bool = True,
     drop_remainder: bool = False,
+    mix: Callable | None = None,
 ) -> tf.data.Dataset:
-    """A ``tf.data`` pipeline: cache -> shuffle -> batch -> augment -> prefetch.
+    """A ``tf.data`` pipeline: cache -> shuffle -> batch -> augment -> mix -> prefetch.
 
     x: ``(N, ...)`` array; y: ``(N, ...)`` labels or None. shuffle: reshuffle every
     epoch (seeded). augment: a function or Keras layer applied to each image batch
     with ``training=True`` (e.g. :func:`augmentation`), on the training data only.
-    Batches are float32 images and the labels as given.
+    mix: a Keras layer that blends images and labels, ``keras.layers.MixUp(alpha=0.2)``
+    or ``keras.layers.CutMix()``, applied to each batch after ``augment``; y must then
+    be one-hot ``(N, K)`` (``keras.utils.to_categorical(y, K)``), and the model is
+    trained with ``loss="categorical_crossentropy"``. Batches are float32 images and
+    the labels as given (float32 when mixed).
     """
     x = np.asarray(x)
     if x.ndim < 2:
@@ -197,6 +204,14 @@ def make_dataset(
         y = np.asarray(y)
         if len(y) != len(x):
             raise ValueError(f"x has {len(x)} examples but y has {len(y)} labels")
+    if mix is not None:
+        if y is None or y.ndim != 2:
+            shape = None if y is None else y.shape
+            raise ValueError(
+                f"mix needs one-hot labels y (N, K); got {shape}; convert integer labels "
+                "with keras.utils.to_categorical(y, num_classes)"
+            )
+        y = y.astype(np.float32, copy=False)
     ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
     if cache:
         ds = ds.cache()
@@ -210,6 +225,13 @@ def make_dataset(
             return (images, *labels) if labels else images
 
         ds = ds.map(apply, num_parallel_calls=tf.data.AUTOTUNE)
+    if mix is not None:
+
+        def blend(images, labels):
+            mixed = mix({"images": images, "labels": labels}, training=True)
+            return mixed["images"], mixed["labels"]
+
+        ds = ds.map(blend, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -248,7 +270,44 @@ def augmentation(
     return keras.Sequential(steps, name="augmentation")
 
 
-def _as_dataset(data, batch_size, shuffle, seed, augment, name) -> tf.data.Dataset:
+def cosine_with_warmup(
+    peak_learning_rate: float,
+    total_steps: int,
+    warmup_steps: int = 0,
+    alpha: float = 0.0,
+    initial_learning_rate: float = 0.0,
+) -> keras.optimizers.schedules.CosineDecay:
+    """Keras' ``CosineDecay`` for "climb linearly from ``initial_learning_rate`` to
+    ``peak_learning_rate`` over ``warmup_steps`` steps, then follow half a cosine down to
+    ``alpha * peak_learning_rate`` by step ``total_steps``".
+
+    Steps are optimiser updates: ``total_steps = epochs * ceil(N / batch_size)``. Pass the
+    result as the learning rate: ``keras.optimizers.AdamW(cosine_with_warmup(1e-3, 3000,
+    300))`` or ``train(..., learning_rate=cosine_with_warmup(...))``. The NumPy engine's
+    same schedule is ``LinearWarmup(CosineDecay(peak, total_steps - warmup_steps, alpha),
+    warmup_steps, initial_learning_rate)`` from :mod:`cnncourse.nn.schedules`.
+    """
+    total_steps = positive_int(total_steps, "total_steps")
+    if not isinstance(warmup_steps, int | np.integer) or not 0 <= warmup_steps < total_steps:
+        raise ValueError(
+            f"warmup_steps must be a whole number in [0, total_steps={total_steps}); got {warmup_steps!r}"
+        )
+    # The NumPy engine's CosineDecay has Keras' arguments: it checks them, and its config
+    # is what Keras' constructor takes.
+    if warmup_steps:
+        same = schedules.CosineDecay(
+            initial_learning_rate,
+            total_steps - int(warmup_steps),
+            alpha,
+            warmup_target=peak_learning_rate,
+            warmup_steps=int(warmup_steps),
+        )
+    else:
+        same = schedules.CosineDecay(peak_learning_rate, total_steps, alpha)
+    return keras.optimizers.schedules.CosineDecay(**same.get_config())
+
+
+def _as_dataset(data, batch_size, shuffle, seed, augment, name, mix=None) -> tf.data.Dataset:
     """A Split / (x, y) pair / tf.data.Dataset -> a batched dataset."""
     if data is None or isinstance(data, tf.data.Dataset):
         return data
@@ -259,7 +318,7 @@ def _as_dataset(data, batch_size, shuffle, seed, augment, name) -> tf.data.Datas
             f"{name} must be an (x, y) pair, a cnncourse.data.Split or a "
             f"tf.data.Dataset; got {type(data).__name__}"
         ) from None
-    return make_dataset(x, y, batch_size, shuffle=shuffle, seed=seed, augment=augment)
+    return make_dataset(x, y, batch_size, shuffle=shuffle, seed=seed, augment=augment, mix=mix)
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -375,11 +434,13 @@ def train(
     epochs: int = 10,
     batch_size: int = 64,
     optimizer="adam",
-    learning_rate: float = 1e-3,
+    learning_rate=1e-3,
     loss="sparse_categorical_crossentropy",
     metrics=("accuracy",),
     augment: Callable | None = None,
+    mix: Callable | None = None,
     early_stopping: int | None = None,
+    checkpoint: str | os.PathLike | None = None,
     monitor=None,
     target_accuracy: float | None = None,
     strategy=None,
@@ -395,9 +456,15 @@ def train(
     model: a function that builds a model (preferred: it is then built under the seed,
     the mixed-precision policy and the strategy's scope) or a ``keras.Model`` (compiled
     here either way). train_data / val_data: ``(x, y)``, a :class:`cnncourse.data.Split`
-    or a batched ``tf.data.Dataset``. optimizer: a name (with ``learning_rate``) or a
-    Keras optimizer. augment: see :func:`make_dataset`. early_stopping: patience in
-    epochs on ``val_loss`` (best weights restored). monitor: a live plot, see
+    or a batched ``tf.data.Dataset``. optimizer: a name (``"adam"``, ``"adamw"``...,
+    with ``learning_rate``, a number or a schedule such as :func:`cosine_with_warmup`)
+    or a Keras optimizer. augment, mix: see :func:`make_dataset` (mix: one-hot labels
+    and ``loss="categorical_crossentropy"``; label smoothing is
+    ``loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1)``, also with
+    one-hot labels). early_stopping: patience in epochs on ``val_loss`` (best weights
+    restored). checkpoint: a ``.keras`` path where the best model so far is saved
+    (lowest ``val_loss``, or ``loss`` without validation data); reload it with
+    ``keras.models.load_model``. monitor: a live plot, see
     :class:`LiveCurves`. target_accuracy: stop once ``val_accuracy`` reaches it (the
     :class:`StopAtAccuracy` callback is then in ``history.stop_at``). strategy: a
     ``tf.distribute`` strategy, ``"auto"`` for :func:`get_strategy`, or None (default
@@ -425,7 +492,7 @@ def train(
     if mixed_precision is not None:
         use_mixed_precision(mixed_precision)
     global_batch = batch_size * strategy.num_replicas_in_sync
-    train_ds = _as_dataset(train_data, global_batch, True, seed or 0, augment, "train_data")
+    train_ds = _as_dataset(train_data, global_batch, True, seed or 0, augment, "train_data", mix)
     val_ds = _as_dataset(val_data, global_batch, False, 0, None, "val_data")
 
     try:  # the policy applies to the model built here, not to models built later
@@ -444,6 +511,14 @@ def train(
         cbs.append(
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=early_stopping, restore_best_weights=True
+            )
+        )
+    if checkpoint is not None:
+        cbs.append(
+            keras.callbacks.ModelCheckpoint(
+                os.fspath(checkpoint),
+                monitor="val_loss" if val_ds is not None else "loss",
+                save_best_only=True,
             )
         )
     if monitor is not None:

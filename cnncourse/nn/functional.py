@@ -716,13 +716,20 @@ def _labels_as_indices(y, n, k):
     return y, None
 
 
-def softmax_cross_entropy(logits, y):
+def softmax_cross_entropy(logits, y, label_smoothing=0.0):
     """Mean categorical cross-entropy of ``softmax(logits)``, and its gradient.
 
-    logits: ``(N, K)`` raw scores; y: ``(N,)`` integer labels or ``(N, K)`` one-hot.
-    ``loss = -mean(log softmax(logits)[n, y_n])``; ``dlogits = (softmax(logits) - onehot) / N``.
+    logits: ``(N, K)`` raw scores; y: ``(N,)`` integer labels or ``(N, K)`` one-hot (or
+    soft) targets. ``loss = -mean(log softmax(logits)[n, y_n])``;
+    ``dlogits = (softmax(logits) - onehot) / N``.
+    label_smoothing: ``s`` in [0, 1); the targets become ``(1 - s) * onehot + s / K``, as
+    in Keras' ``CategoricalCrossentropy(label_smoothing=s)``: the loss then stops
+    rewarding an ever larger gap between the right logit and the others, which keeps the
+    model from growing over-confident.
     Uses log-sum-exp, so logits of 1000 or -1000 are fine; NaN or inf raises ValueError.
     """
+    if not 0 <= label_smoothing < 1:  # also False for NaN
+        raise ValueError(f"label_smoothing must be in [0, 1); got {label_smoothing!r}")
     z = as_float_array(logits, "logits", 2, "(N, K)")
     if not np.all(np.isfinite(z)):
         bad = np.argwhere(~np.isfinite(z))[0]
@@ -732,6 +739,10 @@ def softmax_cross_entropy(logits, y):
         )
     n, k = z.shape
     idx, onehot = _labels_as_indices(y, n, k)
+    if label_smoothing:
+        if idx is not None:
+            onehot, idx = np.eye(k, dtype=z.dtype)[idx], None
+        onehot = (1 - label_smoothing) * onehot + label_smoothing / k
     shifted = z - z.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     probs = np.exp(log_probs)

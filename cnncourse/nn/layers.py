@@ -4,6 +4,8 @@ A layer owns its parameters (``params``: dict of arrays, trainable), their gradi
 (``grads``, same keys) and, for batch norm, non-trainable ``state``. ``get_weights()``
 returns arrays in the order Keras' ``layer.get_weights()`` does, so weights move
 between the two without transposes. Shapes passed to ``build`` exclude the batch axis.
+``get_config()`` describes a layer as plain data and ``from_config`` rebuilds it (what a
+checkpoint stores, see :mod:`cnncourse.nn.checkpoint`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 import numpy as np
 
 from . import functional as F
-from .init import get_initializer
+from .init import INITIALIZERS, get_initializer
 from .validation import output_size, pair, positive_int
 
 ACTIVATIONS = {
@@ -51,6 +53,9 @@ class Regularizer:
         p2, g2 = F.l2_penalty(w, self.l2)
         return p1 + p2, g1 + g2
 
+    def get_config(self) -> dict:
+        return {"l1": self.l1, "l2": self.l2}
+
     def __repr__(self):
         return f"Regularizer(l1={self.l1}, l2={self.l2})"
 
@@ -60,6 +65,9 @@ class L1(Regularizer):
 
     def __init__(self, strength: float = 0.01):
         super().__init__(l1=strength)
+
+    def get_config(self):
+        return {"strength": self.l1}
 
     def __repr__(self):
         return f"L1(strength={self.l1})"
@@ -71,8 +79,30 @@ class L2(Regularizer):
     def __init__(self, strength: float = 0.01):
         super().__init__(l2=strength)
 
+    def get_config(self):
+        return {"strength": self.l2}
+
     def __repr__(self):
         return f"L2(strength={self.l2})"
+
+
+REGULARIZERS = {cls.__name__: cls for cls in (Regularizer, L1, L2)}
+
+
+def _serialize_regularizer(regularizer):
+    if regularizer is None:
+        return None
+    if type(regularizer) not in REGULARIZERS.values():
+        return regularizer  # not plain data: a checkpoint refuses it by name
+    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+
+
+def _deserialize_regularizer(data):
+    if data is None or isinstance(data, Regularizer):
+        return data
+    if not isinstance(data, dict) or data.get("class_name") not in REGULARIZERS:
+        raise ValueError(f"not a saved regulariser (a class_name among {sorted(REGULARIZERS)}); got {data!r}")
+    return REGULARIZERS[data["class_name"]](**data.get("config", {}))
 
 
 class Layer:
@@ -81,8 +111,9 @@ class Layer:
     :class:`~cnncourse.nn.model.Sequential` calls, in order: :meth:`build` once, when the
     input shape is known; then per batch :meth:`forward` and, when training,
     :meth:`backward` and :meth:`penalty`. A subclass overrides :meth:`forward` and
-    :meth:`backward` always, :meth:`build` when it has parameters and
-    :meth:`output_shape` when it changes the shape.
+    :meth:`backward` always, :meth:`build` when it has parameters,
+    :meth:`output_shape` when it changes the shape and :meth:`get_config` when its
+    constructor takes arguments besides ``name`` (a checkpoint stores them).
 
     What a layer holds:
 
@@ -160,6 +191,15 @@ class Layer:
         """Regularisation loss this layer adds (its gradient is added in backward)."""
         return 0.0
 
+    def get_config(self) -> dict:
+        """The constructor's arguments as plain data (numbers, strings, lists, dicts):
+        ``type(self).from_config(config)`` builds the same layer, without weights."""
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        return cls(**config)
+
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params.values()) + sum(s.size for s in self.state.values()))
 
@@ -205,6 +245,24 @@ class _Affine(Layer):
         self.kernel_regularizer = kernel_regularizer
         if not use_bias:
             self.weight_names = ("w",)
+
+    def get_config(self):
+        init = self.kernel_initializer
+        return {
+            **super().get_config(),
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            # A built-in initialiser by its name; one of your own stays a function, which
+            # a checkpoint refuses (it cannot store code).
+            "kernel_initializer": next((k for k, fn in INITIALIZERS.items() if fn is init), init),
+            "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["kernel_regularizer"] = _deserialize_regularizer(config.get("kernel_regularizer"))
+        return cls(**config)
 
     def _init_params(self, kernel_shape, rng, dtype):
         self.params["w"] = self.kernel_initializer(kernel_shape, rng, dtype)
@@ -276,6 +334,15 @@ class Conv2D(_Affine):
         self.strides = pair(strides, "strides")
         self.padding = padding
 
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+        }
+
     def build(self, input_shape, rng=None, dtype=np.float32):
         if len(input_shape) != 3:
             raise ValueError(f"Conv2D expects inputs (H, W, C); got shape {tuple(input_shape)}")
@@ -308,6 +375,9 @@ class Dense(_Affine):
         super().__init__(activation, use_bias, kernel_initializer, kernel_regularizer, name)
         self.units = positive_int(units, "units")
 
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
     def build(self, input_shape, rng=None, dtype=np.float32):
         if len(input_shape) != 1:
             raise ValueError(
@@ -333,6 +403,9 @@ class _Pool(Layer):
         super().__init__(name)
         self.pool_size = pair(pool_size, "pool_size")
         self.strides = pair(strides if strides is not None else pool_size, "strides")
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides}
 
     def output_shape(self, input_shape):
         h, w, c = input_shape
@@ -414,6 +487,9 @@ class Activation(Layer):
         self._act = _activation_pair(activation)
         self.kwargs = kwargs
 
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation, **self.kwargs}
+
     def forward(self, x, training=False):
         self.logits = x
         if self._act is None:
@@ -439,6 +515,8 @@ class ReLU(Activation):
     def __init__(self, name=None):
         super().__init__("relu", name=name)
 
+    get_config = Layer.get_config  # the activation is fixed: only the name to store
+
     def __repr__(self):
         return f"ReLU(name={self.name!r})"
 
@@ -452,6 +530,9 @@ class LeakyReLU(Activation):
 
     def __init__(self, alpha=0.01, name=None):
         super().__init__("leaky_relu", name=name, alpha=alpha)
+
+    def get_config(self):
+        return {"alpha": self.alpha, "name": self.name}
 
     @property
     def alpha(self) -> float:
@@ -469,6 +550,8 @@ class Softmax(Activation):
     def __init__(self, name=None):
         super().__init__("softmax", name=name)
 
+    get_config = Layer.get_config  # the activation is fixed: only the name to store
+
     def __repr__(self):
         return f"Softmax(name={self.name!r})"
 
@@ -484,8 +567,12 @@ class Dropout(Layer):
         if not 0 <= rate < 1:
             raise ValueError(f"rate must be in [0, 1); got {rate}")
         self.rate = rate
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self._seeded = seed is not None
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
     def build(self, input_shape, rng=None, dtype=np.float32):
         super().build(input_shape)
@@ -512,6 +599,9 @@ class BatchNorm(Layer):
     def __init__(self, momentum=0.99, epsilon=1e-3, name=None):
         super().__init__(name)
         self.momentum, self.epsilon = momentum, epsilon
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
 
     def build(self, input_shape, rng=None, dtype=np.float32):
         super().build(input_shape)

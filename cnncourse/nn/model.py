@@ -56,6 +56,7 @@ class Sequential:
         self.name = name
         self.input_shape: tuple | None = None
         self.stop_training = False
+        self.optimizer: Optimizer | None = None  # the one the latest fit used (or a checkpoint held)
         self.rng = np.random.default_rng(seed)
         if input_shape is not None:
             self.build(input_shape)
@@ -182,23 +183,25 @@ class Sequential:
     def _ends_in_softmax(self) -> bool:
         return self.layers[-1].activation == "softmax"
 
-    def loss(self, x, y, training: bool = True) -> tuple[float, np.ndarray]:
+    def loss(self, x, y, training: bool = True, label_smoothing: float = 0.0) -> tuple[float, np.ndarray]:
         """Forward pass, cross-entropy loss (plus regularisation) and backward pass.
 
         If the last layer applies softmax, the loss uses its logits (a fused, stable
-        softmax + cross-entropy). Returns ``(loss, output)``; gradients are in ``grads``.
+        softmax + cross-entropy). ``label_smoothing``: see
+        :func:`~cnncourse.nn.functional.softmax_cross_entropy`. Returns
+        ``(loss, output)``; gradients are in ``grads``.
         """
         out = self.forward(x, training=training)
         fused = self._ends_in_softmax()
         logits = self.layers[-1].logits if fused else out
-        loss, dlogits = F.softmax_cross_entropy(logits, y)
+        loss, dlogits = F.softmax_cross_entropy(logits, y, label_smoothing)
         loss += sum(layer.penalty() for layer in self.layers)
         self.backward(dlogits.astype(self.dtype, copy=False), through_last_activation=not fused)
         return loss, out
 
-    def train_step(self, x, y, optimizer: Optimizer) -> tuple[float, float]:
+    def train_step(self, x, y, optimizer: Optimizer, label_smoothing: float = 0.0) -> tuple[float, float]:
         """One gradient step on a batch; returns ``(loss, accuracy)`` on that batch."""
-        loss, out = self.loss(x, y, training=True)
+        loss, out = self.loss(x, y, training=True, label_smoothing=label_smoothing)
         optimizer.step(self.params, self.grads)
         return loss, F.accuracy(out, y)
 
@@ -227,14 +230,25 @@ class Sequential:
         shuffle: bool = True,
         verbose: int = 1,
         callbacks=(),
+        label_smoothing: float = 0.0,
+        augment=None,
     ) -> History:
         """Mini-batch training. Returns a :class:`History`.
 
-        x: ``(N, *input_shape)``; y: ``(N,)`` integer labels. optimizer: an
-        :class:`~cnncourse.nn.optim.Optimizer` or a name (``"sgd"``, ``"momentum"``,
-        ``"adam"``). callbacks: objects with any of ``on_epoch_end(epoch, logs)``,
+        x: ``(N, *input_shape)``; y: ``(N,)`` integer labels or ``(N, K)`` one-hot (or
+        soft) targets. optimizer: an :class:`~cnncourse.nn.optim.Optimizer` or a name
+        (``"sgd"``, ``"momentum"``, ``"adam"``, ``"adamw"``); it is kept as
+        ``model.optimizer``, so pass ``optimizer=model.optimizer`` to carry on where the
+        last fit (or a loaded checkpoint) stopped. callbacks: objects with any of
+        ``set_model(model)`` (called first), ``on_epoch_end(epoch, logs)``,
         ``on_batch_end(batch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``;
         setting ``model.stop_training = True`` ends training after the current epoch.
+        label_smoothing: smooths the training targets (see
+        :func:`~cnncourse.nn.functional.softmax_cross_entropy`); ``loss`` includes it,
+        ``val_loss`` is the plain cross-entropy. augment: a function
+        ``augment(x_batch, y_batch, rng) -> (x_batch, y_batch)`` applied to every
+        training batch, never to validation data, e.g.
+        ``functools.partial(cnncourse.nn.mixing.mixup, alpha=0.2)`` with one-hot ``y``.
         """
         x = self._check_input(x)
         y = np.asarray(y)
@@ -242,8 +256,10 @@ class Sequential:
             raise ValueError(f"x has {len(x)} examples but y has {len(y)} labels")
         epochs, batch_size = positive_int(epochs, "epochs"), positive_int(batch_size, "batch_size")
         optimizer = get_optimizer(optimizer)
+        self.optimizer = optimizer
         history = History()
         self.stop_training = False
+        _call(callbacks, "set_model", self)
         _call(callbacks, "on_train_begin", {})
         n = len(x)
         for epoch in range(epochs):
@@ -259,7 +275,10 @@ class Sequential:
             total_loss = total_correct = 0.0
             for b, start in enumerate(bar):
                 idx = order[start : start + batch_size]
-                loss, acc = self.train_step(x[idx], y[idx], optimizer)
+                x_batch, y_batch = x[idx], y[idx]
+                if augment is not None:
+                    x_batch, y_batch = augment(x_batch, y_batch, self.rng)
+                loss, acc = self.train_step(x_batch, y_batch, optimizer, label_smoothing)
                 total_loss += loss * len(idx)
                 total_correct += acc * len(idx)
                 seen = min(start + batch_size, n)
@@ -277,6 +296,14 @@ class Sequential:
                 break
         _call(callbacks, "on_train_end", dict(history.history))
         return history
+
+    def save(self, path, include_optimizer: bool = True) -> None:
+        """Write the architecture, the weights and (unless ``include_optimizer=False``)
+        ``model.optimizer`` with its state to one ``.npz`` file; see
+        :func:`cnncourse.nn.checkpoint.save_model` and ``load_model``."""
+        from .checkpoint import save_model  # the checkpoint module imports this one
+
+        save_model(self, path, self.optimizer if include_optimizer else None)
 
     def __repr__(self):
         return f"Sequential({len(self.layers)} layers, input_shape={self.input_shape})"
