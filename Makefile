@@ -16,7 +16,7 @@ TEST_WORKERS ?= auto
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup test test-fast lint format book vendor chromium sandbox lab bench release grade lock lock-gpu clean
+.PHONY: setup test test-fast lint format book slides pdf vendor chromium sandbox lab bench release grade lock lock-gpu clean
 
 # `make setup GPU=1` adds the gpu extra (TensorFlow's CUDA and cuDNN wheels, Linux with an
 # NVIDIA driver) on top, pinned by $(LOCK_GPU); check the result with scripts/gpu_check.py.
@@ -42,17 +42,18 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The book builds (its log in book/_build/build.log) while the tests that do not need it
-# run, so both cores stay busy; pytest lists its 25 slowest tests to show where the time
-# goes. Then tests/book checks the build: test_executed.py reads the chapters' runs (each
-# chapter runs once) and the browser tests open the built pages.
+# The book, its slides and its PDF build (log in book/_build/build.log) while the tests that
+# do not need them run, so both cores stay busy; pytest lists its 25 slowest tests to show
+# where the time goes. Then tests/book checks the build: test_executed.py reads the
+# chapters' runs (each chapter runs once), the browser tests open the built pages and
+# decks, and test_pdf.py reads the PDF.
 BOOK_LOG := book/_build/build.log
 test: lint $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
 	@mkdir -p book/_build
-	@echo "building the book in the background (log: $(BOOK_LOG))"
-	@$(MAKE) --no-print-directory book > $(BOOK_LOG) 2>&1 & book=$$!; \
+	@echo "building the book, its slides and its PDF in the background (log: $(BOOK_LOG))"
+	@$(MAKE) --no-print-directory book pdf > $(BOOK_LOG) 2>&1 & book=$$!; \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal --ignore=tests/book --durations=25; tests=$$?; \
-	if ! wait $$book; then tail -n 60 $(BOOK_LOG); echo "make book failed (log: $(BOOK_LOG))"; exit 1; fi; \
+	if ! wait $$book; then tail -n 60 $(BOOK_LOG); echo "make book pdf failed (log: $(BOOK_LOG))"; exit 1; fi; \
 	echo "the book is built; testing it"; \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal tests/book && exit $$tests
 
@@ -61,11 +62,24 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
 # Executes every chapter on a fresh kernel; a cell error or a Sphinx warning fails the build.
+# Then every chapter becomes a deck of lecture slides (book/_build/html/slides/), made from
+# the runs the build just did.
 book: $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
 	$(BIN)/jupyter-book build book --warningiserror --nitpick --keep-going
+	$(BIN)/python -m cnncourse.publish.slides
+
+# The decks alone, from the last book build: after a change of slide types only.
+slides: $(STAMP) $(VENDOR)
+	$(BIN)/python -m cnncourse.publish.slides
+
+# The whole book as one PDF (book/_build/pdf/cnncourse.pdf), printed by Chromium from a
+# single-page build of the chapters as the last `make book` ran them (none runs again).
+pdf: $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
+	$(BIN)/python -m cnncourse.publish.pdf
 
 # The JavaScript the book serves itself (MathJax, RequireJS, the ipywidgets embed manager),
-# installed by npm from book/package-lock.json and copied into book/_vendor/.
+# installed by npm from book/package-lock.json and copied into book/_vendor/. The slides
+# copy reveal.js from book/node_modules (npm installs it here too).
 vendor: $(VENDOR) $(ANYWIDGET_JS)
 
 $(VENDOR): book/package-lock.json

@@ -12,17 +12,11 @@ from pathlib import Path
 
 import pytest
 
+# Chromium and its flags (nothing started in the background, nothing fetched), as the PDF
+# print uses them.
+from cnncourse.publish.pdf import CHROMIUM, CHROMIUM_ARGS
+
 IN_CI = bool(os.environ.get("CI"))
-CHROMIUM = "/usr/bin/chromium"
-# Chromium's flags for the tests: nothing started in the background, nothing fetched.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def not_available(reason: str):
@@ -79,6 +73,6 @@ def browser(chromium_path):
     """Headless Chromium through Playwright, one for the whole test session."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        chromium = p.chromium.launch(executable_path=chromium_path, args=list(CHROMIUM_ARGS), headless=True)
         yield chromium
         chromium.close()

@@ -75,6 +75,8 @@ def _report(html_dir: Path) -> None:
 
     from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
+    from .pagescan import built_pages
+
     class QuietHandler(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -83,14 +85,10 @@ def _report(html_dir: Path) -> None:
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     server = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    pages = sorted(
-        p.relative_to(html_dir)
-        for p in html_dir.rglob("*.html")
-        if not p.relative_to(html_dir).parts[0].startswith("_")
-    )
+    pages = built_pages(html_dir)
     total, total_dark, details = 0, 0, []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         for page in pages:
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
             tab.goto(server + page.as_posix(), wait_until="load")

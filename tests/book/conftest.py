@@ -13,7 +13,9 @@ import pytest
 import yaml
 from conftest import not_available  # tests/conftest.py, which pytest puts on sys.path
 
-__all__ = ["not_available"]  # test_executed.py imports it from here
+from .pagescan import built_pages
+
+__all__ = ["built_pages", "not_available"]  # test modules import them from here
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
@@ -55,14 +57,6 @@ def html_dir() -> Path:
     if not (html / "intro.html").is_file():
         not_available(f"the book is not built ({html} has no intro.html): run `make book`")
     return html
-
-
-def built_pages(html: Path) -> list[Path]:
-    """Every HTML page of the build in ``html``, relative to it (Sphinx's _sources and
-    _static excluded); ``[]`` when nothing is built."""
-    return sorted(
-        p.relative_to(html) for p in html.rglob("*.html") if not p.relative_to(html).parts[0].startswith("_")
-    )
 
 
 @pytest.fixture(scope="session")

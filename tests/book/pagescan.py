@@ -9,6 +9,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+
+def built_pages(html: Path) -> list[Path]:
+    """Every HTML page of the book in ``html``, relative to it (Sphinx's _sources and
+    _static excluded, and the slides, which test_slides.py checks); ``[]`` when nothing is
+    built."""
+    return sorted(
+        page.relative_to(html)
+        for page in html.rglob("*.html")
+        if not page.relative_to(html).parts[0].startswith("_") and page.relative_to(html).parts[0] != "slides"
+    )
+
+
 _STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S)
 _VIEW = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">(.*?)</script>', re.S)
 
