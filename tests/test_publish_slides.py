@@ -21,9 +21,11 @@ def md(source: str, kind: str = "-"):
     return cell
 
 
-def code(source: str, kind: str = "-", outputs=(), tags=()):
+def code(source: str, kind: str = "-", outputs=(), tags=(), caption=None):
     cell = nbformat.v4.new_code_cell(source)
     cell.metadata["slideshow"] = {"slide_type": kind}
+    if caption:
+        cell.metadata["mystnb"] = {"figure": {"caption": caption, "name": "fig-00-test"}}
     if tags:
         cell.metadata["tags"] = list(tags)
     cell.outputs = [nbformat.from_dict(o) for o in outputs]
@@ -152,7 +154,7 @@ def test_figures_keep_their_section_title_and_code_shows_only_when_tagged():
         notebook(
             md("## Shifts\n\n$$a = b$$"),
             code("print(1)", "-", [printed("1\n")]),
-            code("plot()", "subslide", [png("bars")]),
+            code("plot()", "subslide", [png("bars")], caption="Wider windows, *shorter* bars."),
             code("import numpy", "skip"),
             code("model = build()", "-", [], tags=["slide-code"]),
             code("setup()", "-", []),  # nothing to show: no output, code hidden
@@ -164,8 +166,10 @@ def test_figures_keep_their_section_title_and_code_shows_only_when_tagged():
         ("-", "print(1)"),
         ("subslide", "## Shifts"),
         ("-", "plot()"),
+        ("-", '<div class="caption">'),
         ("-", "model = build()"),
     ]
+    assert "Wider windows, *shorter* bars." in deck[5].source  # the figure's caption, under it
     hidden = [
         c.metadata.get("transient", {}).get("remove_source", False) for c in deck if c.cell_type == "code"
     ]

@@ -14,9 +14,9 @@ the speaker notes. Of a list whose items are paragraphs, the slide shows each it
 lead or first sentence and the notes the whole list. A ``##`` heading starts a new slide
 and a ``###`` heading a subslide, so a cell can hold several slides. A slide left with a
 title only shows the first sentence of each of its paragraphs. Code is hidden unless the
-cell is tagged ``slide-code``; outputs show, widgets as their static figure. The
-chapter's quiz becomes its last slides: one question per slide, the answer on the next
-click.
+cell is tagged ``slide-code``; outputs show, widgets as their static figure, and a
+figure's caption (``mystnb.figure.caption``) under it. The chapter's quiz becomes its
+last slides: one question per slide, the answer on the next click.
 
 ``python -m cnncourse.publish.slides`` writes ``book/_build/html/slides/``: one deck per
 chapter, an index, and the reveal.js and MathJax files the decks load, so the folder can
@@ -271,6 +271,9 @@ def slide_cells(nb: nbformat.NotebookNode) -> list:
                 deck.start(kind)
                 kind = "-"
             deck.add(cell, kind)
+            caption = cell.metadata.get("mystnb", {}).get("figure", {}).get("caption")
+            if caption and cell.outputs:
+                deck.add(_cell("-", f'<div class="caption">\n\n{caption}\n\n</div>'), kind)
             continue
         if kind == "notes":
             deck.note(cell.source)
