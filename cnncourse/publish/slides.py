@@ -368,7 +368,11 @@ def _index_page(decks: list[tuple[str, str, int]]) -> str:
     )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        "<title>Slides: Convolutional neural networks</title>\n</head>\n<body>\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<title>Slides: Convolutional neural networks</title>\n"
+        "<style>body { font: 18px/1.5 system-ui, sans-serif; max-width: 44em; margin: 2em auto; "
+        "padding: 0 1em; color: #222; } a { color: #1565c0; } li { margin: 0.3em 0; }</style>\n"
+        "</head>\n<body>\n"
         "<h1>Lecture slides</h1>\n<p>One deck per chapter of the book. Press <kbd>S</kbd> in a deck "
         "for the speaker view with the notes, <kbd>Esc</kbd> for an overview.</p>\n"
         f"<ol>\n{rows}\n</ol>\n</body>\n</html>\n"
