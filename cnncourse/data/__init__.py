@@ -4,6 +4,8 @@ importing this package nor loading any dataset imports TensorFlow or Keras.
 - :class:`Split`, :class:`Dataset`, :func:`split_dataset`: the containers every loader
   returns and seeded stratified splits (:mod:`~cnncourse.data.splits`)
 - :func:`load_digits`: scikit-learn's handwritten digits as 28x28x1 images, split by seed
+- :func:`load_faces`: real photographs, 25x25 faces and non-faces from scikit-image's
+  LFW subset, split by seed
 - :func:`make_shapes`, :func:`load_shapes`: synthetic coloured shapes, any number, with
   optional segmentation masks and bounding boxes
 - :func:`make_signals`, :func:`load_signals`: synthetic 1D signals (sine, burst, chirp,
@@ -22,6 +24,7 @@ makes (a :class:`Split` unpacks to ``(x, y)``), never the reverse.
 
 from .augment import augment_image, random_augment
 from .digits import load_digits
+from .faces import FACE_CLASSES, load_faces
 from .images import SAMPLE_IMAGES, describe_sample_images, sample_image
 from .online import (
     DatasetUnavailableError,
@@ -36,6 +39,7 @@ from .splits import Dataset, Split, split_dataset
 
 __all__ = [
     "EXTRA_SHAPES",
+    "FACE_CLASSES",
     "SAMPLE_IMAGES",
     "SHAPE_NAMES",
     "SIGNAL_CLASSES",
@@ -49,6 +53,7 @@ __all__ = [
     "describe_sample_images",
     "load_cifar10",
     "load_digits",
+    "load_faces",
     "load_fashion_mnist",
     "load_mnist",
     "load_shapes",
