@@ -73,8 +73,9 @@ slides: $(STAMP) $(VENDOR)
 	$(BIN)/python -m cnncourse.publish.slides
 
 # The whole book as one PDF (book/_build/pdf/cnncourse.pdf), printed by Chromium from a
-# single-page build of the chapters as the last `make book` ran them (none runs again).
-pdf: $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
+# single-page build of the chapters as the last `make book` ran them (none runs again);
+# `chromium` installs the browser where it is missing (as root, like the tests).
+pdf: $(STAMP) $(VENDOR) $(ANYWIDGET_JS) chromium
 	$(BIN)/python -m cnncourse.publish.pdf
 
 # The JavaScript the book serves itself (MathJax, RequireJS, the ipywidgets embed manager),
