@@ -145,7 +145,7 @@ def readable_on(rgba) -> str:
 def _number(v: float) -> str:
     if float(v).is_integer():
         return str(int(v))
-    return f"{v:.2f}".rstrip("0") if abs(v) < 10 else f"{v:.1f}"
+    return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v) < 10 else f"{v:.1f}"
 
 
 def draw_matrix(

@@ -80,3 +80,15 @@ def test_the_book_renderer_writes_the_alt_text_into_the_page(tmp_path):
     assert '<img alt="A line rising from 0 to 1." src="_images/' in page
     # without a description, myst-nb's default: the file path, which the browser test rejects
     assert page.count('<img alt="_images/') == 1
+
+
+def test_matrix_cell_numbers_drop_trailing_zeros_and_a_bare_point():
+    assert [viz._number(v) for v in (3.0, 2.5, 0.25, 0.996, -0.999, 9.999, 10.04)] == [
+        "3",
+        "2.5",
+        "0.25",
+        "1",
+        "-1",
+        "10",
+        "10.0",
+    ]

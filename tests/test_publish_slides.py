@@ -229,39 +229,44 @@ def test_a_quiz_becomes_one_slide_per_question_with_the_answer_on_the_next_click
     assert deck[4].source == "<p class='answer'><b>Answer A:</b> None</p>"
 
 
-def test_widgets_show_their_static_figure():
-    view = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+def _widget_output(model_id: str, **fallback):
+    view = {"model_id": model_id, "version_major": 2, "version_minor": 0}
+    return {
+        "output_type": "execute_result",
+        "execution_count": 1,
+        "metadata": {},
+        "data": {WIDGET_VIEW: view, **fallback},
+    }
+
+
+def test_widgets_show_their_last_picture_or_their_fallback():
+    state = {  # a monitor (VBox) whose picture was redrawn after it was shown
+        "box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_caption", "IPY_MODEL_picture"]}},
+        "caption": {"model_name": "HTMLModel", "state": {"value": "done"}},
+        "picture": {
+            "model_name": "AnyModel",
+            "state": {"alt": "loss falls from 2.3 to 0.4"},
+            "buffers": [{"encoding": "base64", "path": ["value"], "data": "TEFTVA=="}],
+        },
+    }
     nb = notebook(
+        code("Monitor()", "-", [_widget_output("box", **{"image/png": "RklSU1Q=", "text/plain": "<M>"})]),
         code(
-            "Explorer()",
-            "-",
-            [
-                {
-                    "output_type": "execute_result",
-                    "execution_count": 1,
-                    "metadata": {},
-                    "data": {WIDGET_VIEW: view, "image/png": "iVBORw0KGgo=", "text/plain": "<E>"},
-                }
-            ],
+            "Explorer()", "-", [_widget_output("gone", **{"image/png": "iVBORw0KGgo=", "text/plain": "<E>"})]
         ),
-        code(
-            "Bare()",
-            "-",
-            [
-                {
-                    "output_type": "execute_result",
-                    "execution_count": 2,
-                    "metadata": {},
-                    "data": {WIDGET_VIEW: view, "text/plain": "<B>"},
-                }
-            ],
-        ),
+        code("Bare()", "-", [_widget_output("gone", **{"text/plain": "<B>"})]),
     )
-    nb.metadata["widgets"] = {"state": {}}
+    nb.metadata["widgets"] = {executed.WIDGET_STATE: {"state": state}}
     static = executed.without_widget_views(nb)
     assert "widgets" not in static.metadata and "widgets" in nb.metadata  # the original is untouched
-    assert list(static.cells[0].outputs[0].data) == ["image/png", "text/plain"]
-    assert static.cells[1].outputs == []
+    monitor = static.cells[0].outputs[0]
+    assert (
+        monitor.data["image/png"] == "TEFTVA=="
+        and monitor.metadata["image/png"]["alt"] == "loss falls from 2.3 to 0.4"
+    )
+    assert list(static.cells[1].outputs[0].data) == ["image/png", "text/plain"]  # no state: its own fallback
+    assert static.cells[1].outputs[0].data["image/png"] == "iVBORw0KGgo="
+    assert static.cells[2].outputs == []
 
 
 def test_the_exported_deck_loads_nothing_from_the_network(tmp_path):

@@ -71,14 +71,18 @@ def executed_chapters(book: Path, build: Path | None = None) -> list[tuple[str, 
 
 
 def without_widget_views(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` whose widget outputs show their static fallback.
+    """A copy of ``nb`` whose widget outputs show a static figure.
 
-    Every explorer and quiz puts a PNG or HTML fallback beside its widget view; a deck or
-    a printed page has no widget manager, so the views and the saved widget state go.
-    Outputs that were nothing but a widget view disappear.
+    A deck or a printed page has no widget manager, so the widget views and the saved
+    widget state go. What stays is each widget's last picture: the PNG of the first
+    ``DescribedImage`` inside it as the saved state holds it at the end of the run (with
+    its alt text), or else the fallback the widget displayed with its view (a PNG or
+    HTML). The difference matters for widgets that keep drawing after they are shown,
+    such as a training monitor, whose fallback is its empty first frame. Outputs that
+    were nothing but a widget view disappear.
     """
     nb = copy.deepcopy(nb)
-    nb.metadata.pop("widgets", None)
+    state = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
@@ -86,9 +90,33 @@ def without_widget_views(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         for output in cell.outputs:
             data = output.get("data")
             if data is not None and WIDGET_VIEW in data:
-                data.pop(WIDGET_VIEW)
+                picture = last_picture(state, data.pop(WIDGET_VIEW).get("model_id", ""))
+                if picture is not None:
+                    data["image/png"], alt = picture
+                    output.setdefault("metadata", {})["image/png"] = {"alt": alt}
                 if set(data) <= {"text/plain"}:
-                    continue  # the widget had no fallback but its repr
+                    continue  # the widget had no picture and no fallback but its repr
             kept.append(output)
         cell.outputs = kept
     return nb
+
+
+def last_picture(state: dict, model_id: str) -> tuple[str, str] | None:
+    """``(base64 PNG, alt text)`` of the first picture (a model with an ``alt`` and a
+    base64 ``value`` buffer: ``cnncourse.widgets.accessible.DescribedImage``) found
+    breadth-first among the children of widget ``model_id`` in the saved widget
+    ``state``; ``None`` if there is none."""
+    queue, seen = [model_id], set()
+    while queue:
+        current = queue.pop(0)
+        if current in seen or current not in state:
+            continue
+        seen.add(current)
+        model = state[current]
+        buffers = {tuple(b.get("path", ())): b for b in model.get("buffers", [])}
+        value = buffers.get(("value",))
+        if "alt" in model.get("state", {}) and value is not None and value.get("encoding") == "base64":
+            return value["data"], model["state"]["alt"]
+        children = model.get("state", {}).get("children", [])
+        queue.extend(child.removeprefix("IPY_MODEL_") for child in children if isinstance(child, str))
+    return None

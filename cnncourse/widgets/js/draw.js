@@ -6,7 +6,7 @@ const ORANGE = "#f28e2b"; // viz.draw_matrix's window outline
 /** A number as viz._number writes it in a cell: integers plain, else 2 decimals (1 from 10). */
 function formatNumber(v) {
   if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) < 10 ? v.toFixed(2).replace(/0+$/, "") : v.toFixed(1);
+  return Math.abs(v) < 10 ? v.toFixed(2).replace(/0+$/, "").replace(/\.$/, "") : v.toFixed(1);
 }
 
 /** A number with 3 significant digits, like Python's format(v, ".3g"). */
