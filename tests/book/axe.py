@@ -67,27 +67,15 @@ def describe(violations: list[dict], max_nodes: int = 4) -> list[str]:
 
 
 def _report(html_dir: Path) -> None:
-    import functools
-    import http.server
-    import threading
-
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+    from cnncourse.publish.pdf import CHROMIUM, CHROMIUM_ARGS, serve
 
     from .pagescan import built_pages
 
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    handler = functools.partial(QuietHandler, directory=str(html_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    server = f"http://127.0.0.1:{httpd.server_address[1]}/"
     pages = built_pages(html_dir)
     total, total_dark, details = 0, 0, []
-    with sync_playwright() as p:
+    with serve(html_dir) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         for page in pages:
             tab = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -103,7 +91,6 @@ def _report(html_dir: Path) -> None:
             details += [f"== {page}", *describe(violations), f"== {page}, dark mode", *describe(dark)]
             tab.close()
         browser.close()
-    httpd.shutdown()
     print(f"total: {total} failing elements on {len(pages)} pages, dark mode {total_dark}")
     print("\n".join(details))
 

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import not_available  # tests/conftest.py, which pytest puts on sys.path
+
+from cnncourse.publish import executed
+from cnncourse.publish.pdf import serve
 
 from .pagescan import built_pages
 
@@ -22,22 +22,15 @@ BOOK = ROOT / "book"
 CHAPTERS = BOOK / "chapters"
 
 
-def _toc_files(entries):
-    for entry in entries:
-        if "file" in entry:
-            yield entry["file"]
-        for key in ("chapters", "sections", "parts"):
-            yield from _toc_files(entry.get(key, []))
-
-
 def toc() -> dict:
     """``book/_toc.yml``, parsed."""
     return yaml.safe_load((BOOK / "_toc.yml").read_text())
 
 
 def toc_files() -> list[str]:
-    """Every file the table of contents lists, in order, without suffix (``chapters/02_convolution``)."""
-    return list(_toc_files(toc().get("parts", [])))
+    """Every file the table of contents lists after the root page, in order, without
+    suffix (``chapters/02_convolution``)."""
+    return executed.toc_files(BOOK)[1:]
 
 
 def toc_chapters() -> list[str]:
@@ -65,18 +58,8 @@ def pages(html_dir) -> list[Path]:
     return built_pages(html_dir)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def server(html_dir):
     """``http://127.0.0.1:PORT/`` serving the built book."""
-    handler = functools.partial(_QuietHandler, directory=str(html_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(html_dir) as url:
+        yield url
