@@ -26,6 +26,7 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 # Every colour map the course draws with, and why it reads well for readers with the
 # common colour-vision deficiencies (red-green: deuteranopia, protanopia; blue-yellow:
@@ -210,6 +211,7 @@ def draw_history(ax_loss, ax_acc, history: dict, batches: Sequence | None = None
                 label = "validation" if name.startswith("val_") else "training"
                 ax.plot(epochs, values, "o-", color=colour, label=label, markersize=4)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs, not 1.25
         ax.set_title(key, fontsize=10)
         ax.grid(alpha=0.3)
         if ax.lines:
