@@ -152,7 +152,7 @@ def test_headings_start_slides_and_paragraphs_become_notes():
 def test_figures_keep_their_section_title_and_code_shows_only_when_tagged():
     deck = slides.slide_cells(
         notebook(
-            md("## Shifts\n\n$$a = b$$"),
+            md("## Pooling\n\nText.\n\n### Shifts\n\n$$a = b$$"),
             code("print(1)", "-", [printed("1\n")]),
             code("plot()", "subslide", [png("bars")], caption="Wider windows, *shorter* bars."),
             code("import numpy", "skip"),
@@ -161,7 +161,10 @@ def test_figures_keep_their_section_title_and_code_shows_only_when_tagged():
         )
     )
     assert layout(deck) == [
-        ("slide", "## Shifts"),
+        ("slide", "## Pooling"),
+        ("-", "- Text."),
+        ("notes", "Text."),
+        ("subslide", "### Shifts"),
         ("-", "$$a = b$$"),
         ("-", "print(1)"),
         ("subslide", "## Shifts"),
@@ -169,7 +172,7 @@ def test_figures_keep_their_section_title_and_code_shows_only_when_tagged():
         ("-", '<div class="caption">'),
         ("-", "model = build()"),
     ]
-    assert "Wider windows, *shorter* bars." in deck[5].source  # the figure's caption, under it
+    assert "Wider windows, *shorter* bars." in deck[8].source  # the figure's caption, under it
     hidden = [
         c.metadata.get("transient", {}).get("remove_source", False) for c in deck if c.cell_type == "code"
     ]

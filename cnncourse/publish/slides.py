@@ -209,8 +209,8 @@ def _is_quiz(cell) -> bool:
 
 
 class _Deck:
-    """Builds the cell list of a deck, remembering the current section title so that a
-    slide that starts with a figure still says what it is about."""
+    """Builds the cell list of a deck, remembering the latest heading so that a slide
+    that starts with a figure still says what it is about."""
 
     def __init__(self):
         self.cells: list = []
@@ -281,8 +281,7 @@ def slide_cells(nb: nbformat.NotebookNode) -> list:
         pending = kind  # the first block on the slide takes the cell's own slide type
         for block in markdown_blocks(cell.source):
             if block.kind == "heading":
-                if block.level <= 2:
-                    deck.section = block.text
+                deck.section = block.text
                 deck.start("slide" if block.level <= 2 else "subslide", block.text, min(block.level, 3))
                 pending = "-"
             elif block.on_slide:
