@@ -14,7 +14,7 @@ import pytest
 
 # Chromium and its flags (nothing started in the background, nothing fetched), as the PDF
 # print uses them.
-from cnncourse.publish.pdf import CHROMIUM, CHROMIUM_ARGS
+from cnncourse.publish.browser import CHROMIUM, CHROMIUM_ARGS
 
 IN_CI = bool(os.environ.get("CI"))
 

@@ -25,17 +25,13 @@ its alternative text for screen readers.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import html
-import http.server
 import io
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,21 +40,9 @@ import nbformat
 import yaml
 from pypdf import PdfReader
 
+from .browser import CHROMIUM, CHROMIUM_ARGS, OFFLINE_ARGS, serve
 from .executed import executed_chapters, toc_files, without_widget_views
 
-CHROMIUM = "/usr/bin/chromium"
-# Nothing started in the background, nothing fetched (the same flags as the browser tests).
-CHROMIUM_ARGS = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
-# Chromium sends every request for another host to a proxy that is not there (it always
-# goes straight to 127.0.0.1), so the print cannot fetch anything from outside, even by IP.
-OFFLINE_ARGS = ("--proxy-server=http://127.0.0.1:9",)
 PRINT_CSS = "print.css"  # in book/_assets, which the book serves as _static
 # Folders beside the book that its pages link to ({download}`../exercises/...`): the
 # scratch copy mirrors them so the links resolve as in `make book`.
@@ -348,25 +332,6 @@ def layout_problems(page) -> list[str]:
 
 
 # --- 4. printing ------------------------------------------------------------------------
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """``http://127.0.0.1:PORT/`` serving ``folder`` from a thread."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def outline_entries(reader: PdfReader) -> list[tuple[str, int]]:

@@ -69,7 +69,7 @@ def describe(violations: list[dict], max_nodes: int = 4) -> list[str]:
 def _report(html_dir: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    from cnncourse.publish.pdf import CHROMIUM, CHROMIUM_ARGS, serve
+    from cnncourse.publish.browser import CHROMIUM, CHROMIUM_ARGS, serve
 
     from .pagescan import built_pages
 

@@ -11,7 +11,7 @@ import yaml
 from conftest import not_available  # tests/conftest.py, which pytest puts on sys.path
 
 from cnncourse.publish import executed
-from cnncourse.publish.pdf import serve
+from cnncourse.publish.browser import serve
 
 from .pagescan import built_pages
 
