@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import html
 import re
 import shutil
@@ -299,21 +300,26 @@ def slide_cells(nb: nbformat.NotebookNode) -> list:
 
 
 def deck_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """``nb`` with its cells replaced by :func:`slide_cells`; the first cell is a slide."""
+    """``nb`` with its cells replaced by :func:`slide_cells`; the first cell is a slide.
+    Cells are numbered ``deck-0``, ``deck-1``, ... so the same chapter always gives the
+    same HTML (new cells would otherwise get random ids)."""
     deck = nbformat.v4.new_notebook(metadata=dict(nb.metadata))
     deck.metadata.pop("widgets", None)
     deck.cells = slide_cells(nb)
+    for number, cell in enumerate(deck.cells):
+        cell.id = f"deck-{number}"
     if deck.cells:
         deck.cells[0].metadata.slideshow = {"slide_type": "slide"}
     return deck
 
 
-def export_deck(nb: nbformat.NotebookNode, title: str) -> str:
-    """The reveal.js HTML of one chapter's deck. Scripts and styles are loaded from
-    ``reveal.js/`` and ``mathjax/`` beside the deck (see :func:`copy_runtime`)."""
+@functools.cache
+def _exporter():
+    """nbconvert's slides exporter with the course's template, made once per process
+    (it loads and compiles the templates)."""
     from nbconvert import SlidesExporter
 
-    exporter = SlidesExporter(
+    return SlidesExporter(
         extra_template_basedirs=[str(TEMPLATE_DIR)],
         template_name=TEMPLATE,
         exclude_input_prompt=True,
@@ -326,9 +332,14 @@ def export_deck(nb: nbformat.NotebookNode, title: str) -> str:
         reveal_theme="white",
         mathjax_url="mathjax/tex-chtml.js",
     )
+
+
+def export_deck(nb: nbformat.NotebookNode, title: str) -> str:
+    """The reveal.js HTML of one chapter's deck. Scripts and styles are loaded from
+    ``reveal.js/`` and ``mathjax/`` beside the deck (see :func:`copy_runtime`)."""
     deck = deck_notebook(nb)
     deck.metadata["title"] = title
-    body, _resources = exporter.from_notebook_node(deck)
+    body, _resources = _exporter().from_notebook_node(deck)
     return body
 
 
