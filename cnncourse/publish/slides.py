@@ -39,6 +39,7 @@ from pathlib import Path
 import nbformat
 
 from .executed import executed_chapters, without_widget_views
+from .glue import glued_values, is_glue_record, paste
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
 SHOW_CODE_TAG = "slide-code"
@@ -254,6 +255,7 @@ def slide_cells(nb: nbformat.NotebookNode) -> list:
     """The cells of the deck made from an executed chapter notebook ``nb``, each with the
     slide type nbconvert's reveal exporter reads (see the module docstring for the rules)."""
     nb = without_widget_views(nb)
+    glued = glued_values(nb)
     deck = _Deck()
     for cell in nb.cells:
         kind = slide_type(cell)
@@ -264,6 +266,7 @@ def slide_cells(nb: nbformat.NotebookNode) -> list:
                 deck.add(quiz_cell, quiz_cell.metadata.slideshow.slide_type)
             continue
         if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.outputs if not is_glue_record(out)]
             if SHOW_CODE_TAG not in cell.metadata.get("tags", []):
                 cell.metadata["transient"] = {"remove_source": True}
             if not cell.outputs and "remove_source" in cell.metadata.get("transient", {}):
@@ -276,11 +279,12 @@ def slide_cells(nb: nbformat.NotebookNode) -> list:
             if caption and cell.outputs:
                 deck.add(_cell("-", f'<div class="caption">\n\n{caption}\n\n</div>'), kind)
             continue
+        source = paste(cell.source, glued)
         if kind == "notes":
-            deck.note(cell.source)
+            deck.note(source)
             continue
         pending = kind  # the first block on the slide takes the cell's own slide type
-        for block in markdown_blocks(cell.source):
+        for block in markdown_blocks(source):
             if block.kind == "heading":
                 deck.section = block.text
                 deck.start("slide" if block.level <= 2 else "subslide", block.text, min(block.level, 3))

@@ -1,0 +1,89 @@
+"""Measured numbers in the chapters' prose, tied to the code that measured them.
+
+A chapter computes a number, formats it and stores it under a name with :func:`glue`;
+its markdown quotes it with myst-nb's role, ``{glue:text}`name```. The book (myst-nb)
+pastes the stored text in place, and so do the slides (:func:`paste`), so the text and
+the results cannot drift apart. ``tests/test_prose_numbers.py`` fails on a chapter
+whose prose states a measured percentage or timing that is not glued.
+
+In JupyterLab the role shows as written; the number is in the output of the cell that
+measured it, which also prints it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+
+# myst-nb's marker for a glued value that is stored but not shown (glue(display=False)):
+# the output's mime types carry this prefix and its metadata names the value.
+GLUE_PREFIX = "application/papermill.record/"
+GLUE_ROLE = re.compile(r"\{glue(?::text|:any|:md)?\}`([^`:]+)(?::([^`]*))?`")
+
+
+class _Verbatim:
+    """Displays as ``text`` itself: a glued ``str`` would show its quotes (``'98 %'``)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def glue(name: str, text: str) -> str:
+    """Store ``text`` (already formatted, e.g. ``f"{accuracy:.0%}"``) for the prose to
+    quote as ``{glue:text}`name```; returns ``text`` so the cell can print it too.
+
+    Outside a book build without myst-nb installed (a learner's plain environment) it
+    stores nothing: the roles then show as written, and the printed number remains.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"glue {name!r}: format the value as text first, got {type(text).__name__}")
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return text
+    myst_glue(name, _Verbatim(text), display=False)
+    return text
+
+
+def is_glue_record(output: dict) -> bool:
+    """Whether a cell output is a glued value (which the prose shows, not the cell)."""
+    return bool(output.get("metadata", {}).get("scrapbook"))
+
+
+def glued_values(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """The values an executed notebook ``nb`` glued, name -> text shown in the book."""
+    values = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if not is_glue_record(output):
+                continue
+            record = output["metadata"]["scrapbook"]
+            data = output.get("data", {})
+            text = data.get(record.get("mime_prefix", "") + "text/plain")
+            if text is not None:
+                values[record["name"]] = text if isinstance(text, str) else "".join(text)
+    return values
+
+
+def glue_names_used(markdown: str) -> list[str]:
+    """The names the glue roles in ``markdown`` quote, in order."""
+    return [m.group(1) for m in GLUE_ROLE.finditer(markdown)]
+
+
+def paste(markdown: str, values: dict[str, str]) -> str:
+    """``markdown`` with every glue role replaced by its value, formatted as myst-nb
+    does when the role gives a format (``{glue:text}`acc:.1%```). An unknown name is an
+    error, as it is in the book build."""
+
+    def value(match: re.Match) -> str:
+        name, spec = match.group(1), match.group(2)
+        if name not in values:
+            raise KeyError(f"glue role quotes {name!r}, which the notebook does not glue")
+        text = values[name]
+        return format(float(text), spec) if spec else text
+
+    return GLUE_ROLE.sub(value, markdown)
