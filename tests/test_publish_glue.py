@@ -3,6 +3,7 @@ into the prose (the book's own pasting is myst-nb's, checked by the book build).
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import nbformat
@@ -83,3 +84,9 @@ def test_the_slides_show_glued_values_and_not_the_glue_records():
     assert "- The CNN gets 98% of the photos." in sources
     [code] = [cell for cell in deck if cell.cell_type == "code"]
     assert code.outputs == [nbformat.from_dict(printed)]
+
+
+def test_a_chapter_importing_glue_does_not_load_nbformat():
+    code = "import sys, cnncourse.publish.glue; print('nbformat' in sys.modules, 'jsonschema' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["False", "False"]  # both cost seconds in every chapter's kernel

@@ -13,8 +13,10 @@ measured it, which also prints it.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # a chapter imports this module: nbformat (with jsonschema) costs seconds
+    import nbformat
 
 # myst-nb's marker for a glued value that is stored but not shown (glue(display=False)):
 # the output's mime types carry this prefix and its metadata names the value.
@@ -34,7 +36,9 @@ class _Verbatim:
 
 def glue(name: str, text: str) -> str:
     """Store ``text`` (already formatted, e.g. ``f"{accuracy:.0%}"``) for the prose to
-    quote as ``{glue:text}`name```; returns ``text`` so the cell can print it too.
+    quote as ``{glue:text}`name```; returns ``text`` so the cell can print it too
+    (as a cell's last line it would show as the cell's result: print it, or glue earlier).
+    ``name`` is a literal string, which the book's tests look for in the code.
 
     Outside a book build without myst-nb installed (a learner's plain environment) it
     stores nothing: the roles then show as written, and the printed number remains.
