@@ -35,15 +35,28 @@ def recorded(monkeypatch):
     InteractiveShell.clear_instance()
 
 
-def test_glue_stores_the_text_without_quotes_and_shows_nothing_in_the_cell(recorded):
+def test_glue_stores_the_text_and_the_book_shows_it_as_written(recorded):
     assert glue("face_acc", f"{0.98:.0%}") == "98%"
-    [output] = recorded
+    for name, text in [("params", "61,706"), ("brightness", "0.30"), ("verdict", "within")]:
+        glue(name, text)
+    output = recorded[0]
     assert output["metadata"]["scrapbook"] == {"name": "face_acc", "mime_prefix": GLUE_PREFIX}
-    assert output["data"] == {GLUE_PREFIX + "text/plain": "98%"}  # not "'98%'", a str's repr
-    cell = nbformat.v4.new_code_cell("glue(...)")
-    cell.outputs = [nbformat.from_dict(output)]
-    nb = nbformat.v4.new_notebook(cells=[cell])
-    assert glued_values(nb) == {"face_acc": "98%"}
+    assert output["data"] == {GLUE_PREFIX + "text/plain": "'98%'"}  # a str's repr, as myst-nb stores it
+    cells = []
+    for output in recorded:
+        cell = nbformat.v4.new_code_cell("glue(...)")
+        cell.outputs = [nbformat.from_dict(output)]
+        cells.append(cell)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    # not (61, 706) or 0.3: myst-nb evaluates what it pastes, and the quotes keep it text
+    expected = {"face_acc": "98%", "params": "61,706", "brightness": "0.30", "verdict": "within"}
+    assert glued_values(nb) == expected
+    from myst_nb.core.variables import format_plain_text  # what the book build pastes
+
+    assert {
+        n: format_plain_text(o["data"][GLUE_PREFIX + "text/plain"], "")
+        for n, o in zip(expected, recorded, strict=True)
+    } == expected
 
 
 def test_glue_refuses_an_unformatted_number(recorded):

@@ -12,6 +12,7 @@ measured it, which also prints it.
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import TYPE_CHECKING
 
@@ -22,16 +23,6 @@ if TYPE_CHECKING:  # a chapter imports this module: nbformat (with jsonschema) c
 # the output's mime types carry this prefix and its metadata names the value.
 GLUE_PREFIX = "application/papermill.record/"
 GLUE_ROLE = re.compile(r"\{glue(?::text|:any|:md)?\}`([^`:]+)(?::([^`]*))?`")
-
-
-class _Verbatim:
-    """Displays as ``text`` itself: a glued ``str`` would show its quotes (``'98 %'``)."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
 
 
 def glue(name: str, text: str) -> str:
@@ -49,7 +40,7 @@ def glue(name: str, text: str) -> str:
         from myst_nb import glue as myst_glue
     except ImportError:
         return text
-    myst_glue(name, _Verbatim(text), display=False)
+    myst_glue(name, text, display=False)
     return text
 
 
@@ -67,10 +58,20 @@ def glued_values(nb: nbformat.NotebookNode) -> dict[str, str]:
                 continue
             record = output["metadata"]["scrapbook"]
             data = output.get("data", {})
-            text = data.get(record.get("mime_prefix", "") + "text/plain")
-            if text is not None:
-                values[record["name"]] = text if isinstance(text, str) else "".join(text)
+            plain = data.get(record.get("mime_prefix", "") + "text/plain")
+            if plain is not None:
+                values[record["name"]] = _shown(plain if isinstance(plain, str) else "".join(plain))
     return values
+
+
+def _shown(plain: str) -> str:
+    """The text myst-nb pastes for a stored ``text/plain``: it evaluates the text as a
+    Python literal, so a glued ``str`` (stored as its repr, ``'61,706'``) loses its
+    quotes; anything else it shows as stored."""
+    try:
+        return str(ast.literal_eval(plain))
+    except (SyntaxError, ValueError):
+        return plain
 
 
 def glue_names_used(markdown: str) -> list[str]:
