@@ -61,10 +61,12 @@ test: lint $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
 
-# Executes every chapter on a fresh kernel; a cell error or a Sphinx warning fails the build.
+# Executes every chapter on a fresh kernel, one per core (cnncourse.publish.execute), then
+# builds the pages from those runs; a cell error or a Sphinx warning fails the build.
 # Then every chapter becomes a deck of lecture slides (book/_build/html/slides/), made from
-# the runs the build just did.
+# the same runs.
 book: $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
+	$(BIN)/python -m cnncourse.publish.execute
 	$(BIN)/jupyter-book build book --warningiserror --nitpick --keep-going
 	$(BIN)/python -m cnncourse.publish.slides
 

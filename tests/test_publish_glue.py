@@ -12,7 +12,13 @@ from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 
 from cnncourse.publish import slides
-from cnncourse.publish.glue import GLUE_PREFIX, glue, glue_names_used, glued_values, paste
+from cnncourse.publish.glue import (
+    GLUE_PREFIX,
+    glue,
+    glue_names_used,
+    glued_values,
+    paste,
+)
 
 
 class _Recorder(DisplayPublisher):

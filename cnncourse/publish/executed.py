@@ -1,18 +1,23 @@
 """The chapters as the last book build executed them, in table-of-contents order.
 
-``jupyter-book build`` runs every chapter and keeps the executed notebook, outputs
-included, under ``_build/jupyter_execute/``. The slides and the PDF are made from those
-copies; a chapter edited since the build is refused rather than published stale.
+``make book`` runs every chapter into Jupyter Book's execution cache
+(``_build/.jupyter_cache``, see :mod:`.execute`), and the pages are built from it. The
+slides and the PDF are made from the same runs, read from the cache with jupyter-cache;
+a chapter whose code changed since the build is refused rather than published stale.
+(Not from ``_build/jupyter_execute/``: in cache mode myst-nb writes the notebook there
+without the cached outputs, and it always takes the glued values out of the cells.)
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 from pathlib import Path
 
 import nbformat
 import yaml
 
+CACHE_FOLDER = ".jupyter_cache"  # Jupyter Book's execution cache, under _build
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -36,38 +41,55 @@ def toc_files(book: Path) -> list[str]:
     return [toc["root"], *_toc_files(toc.get("parts", toc.get("chapters", [])))]
 
 
+def book_parser(doc: str, build: bool = True) -> argparse.ArgumentParser:
+    """The command line of a ``python -m cnncourse.publish.<module>`` program: described by
+    the first paragraph of ``doc``, with ``--book`` and, if ``build``, ``--build``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--book", type=Path, default=Path("book"), help="the book's source folder")
+    if build:
+        parser.add_argument("--build", type=Path, help="the book's build folder (default: BOOK/_build)")
+    return parser
+
+
+def executed_chapter(source_path: Path, build: Path) -> nbformat.NotebookNode:
+    """The notebook at ``source_path`` (its cells and their metadata, such as the slide
+    types) with the outputs of its latest run in the execution cache of ``build``, glued
+    values and widget state included, so a change of metadata or prose needs no new
+    build. Raises :class:`StaleBuildError` when there is no run, or the code changed."""
+    from jupyter_cache import get_cache
+
+    cache_dir = build / CACHE_FOLDER
+    if not cache_dir.is_dir():
+        raise StaleBuildError(
+            f"the book has not been executed: run `make book` first ({cache_dir} is missing)"
+        )
+    cache = get_cache(str(cache_dir))
+    # by path, not by jupyter-cache's hash, which also covers every cell's metadata
+    runs = [r for r in cache.list_cache_records() if Path(r.uri) == source_path.resolve()]
+    if not runs:
+        raise StaleBuildError(f"{source_path} has not been executed: run `make book` first")
+    run = cache.get_cache_bundle(max(runs, key=lambda r: r.created).pk).nb  # its code cells
+    source = nbformat.read(source_path, as_version=4)
+    code = [cell for cell in source.cells if cell.cell_type == "code"]
+    if [c.source for c in code] != [c.source for c in run.cells]:
+        raise StaleBuildError(f"{source_path} changed after the last book build: run `make book` again")
+    for cell, ran in zip(code, run.cells, strict=True):
+        cell.outputs = ran.outputs
+        cell.execution_count = ran.execution_count
+    source.metadata.update({k: v for k, v in run.metadata.items() if k not in source.metadata})
+    return source
+
+
 def executed_chapters(book: Path, build: Path | None = None) -> list[tuple[str, nbformat.NotebookNode]]:
     """``(name, notebook)`` for every notebook in the table of contents, in book order
-    (``name`` as in the table, ``chapters/04_pooling``).
-
-    Each notebook is the source notebook (its cells and their metadata, such as the slide
-    types) with the outputs of its executed copy in ``build`` (``book/_build`` by
-    default), so a change of metadata needs no new build. Raises
-    :class:`StaleBuildError` naming the chapter when the executed copy is missing or its
-    cells differ from the source, so a deck or PDF never shows outputs of other code.
-    """
+    (``name`` as in the table, ``chapters/04_pooling``), each as :func:`executed_chapter`
+    gives it (``build`` is ``book/_build`` by default)."""
     build = build or book / "_build"
-    chapters = []
-    for name in toc_files(book):
-        source_path = book / f"{name}.ipynb"
-        if not source_path.is_file():
-            continue  # a Markdown page, not a notebook
-        executed_path = build / "jupyter_execute" / f"{name}.ipynb"
-        if not executed_path.is_file():
-            raise StaleBuildError(
-                f"{name} has not been executed: run `make book` first ({executed_path} is missing)"
-            )
-        source = nbformat.read(source_path, as_version=4)
-        executed = nbformat.read(executed_path, as_version=4)
-        if [c.source for c in source.cells] != [c.source for c in executed.cells]:
-            raise StaleBuildError(f"{source_path} changed after the last book build: run `make book` again")
-        for cell, run in zip(source.cells, executed.cells, strict=True):
-            if cell.cell_type == "code":
-                cell.outputs = run.outputs
-                cell.execution_count = run.execution_count
-        source.metadata.update({k: v for k, v in executed.metadata.items() if k not in source.metadata})
-        chapters.append((name, source))
-    return chapters
+    return [
+        (name, executed_chapter(book / f"{name}.ipynb", build))
+        for name in toc_files(book)
+        if (book / f"{name}.ipynb").is_file()  # not a Markdown page
+    ]
 
 
 def without_widget_views(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -24,7 +24,6 @@ its alternative text for screen readers.
 
 from __future__ import annotations
 
-import argparse
 import html
 import io
 import shutil
@@ -41,7 +40,7 @@ import yaml
 from pypdf import PdfReader
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, OFFLINE_ARGS, serve
-from .executed import executed_chapters, toc_files, without_widget_views
+from .executed import book_parser, executed_chapters, toc_files, without_widget_views
 
 PRINT_CSS = "print.css"  # in book/_assets, which the book serves as _static
 # Folders beside the book that its pages link to ({download}`../exercises/...`): the
@@ -456,8 +455,7 @@ def build(book: Path, out: Path, chromium: str = CHROMIUM) -> tuple[PrintedBook,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--book", type=Path, default=Path("book"), help="the book's source folder")
+    parser = book_parser(__doc__, build=False)
     parser.add_argument("--out", type=Path, help="the PDF (default: BOOK/_build/pdf/cnncourse.pdf)")
     parser.add_argument("--chromium", default=CHROMIUM, help="the Chromium to print with")
     args = parser.parse_args(argv)

@@ -25,7 +25,6 @@ be copied anywhere (a USB stick) and opened from disk.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import functools
 import html
@@ -38,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 
-from .executed import executed_chapters, without_widget_views
+from .executed import book_parser, executed_chapters, without_widget_views
 from .glue import glued_values, is_glue_record, paste
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "-", "skip", "notes")
@@ -426,9 +425,7 @@ def build(book: Path, out: Path, build_dir: Path | None = None) -> list[tuple[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--book", type=Path, default=Path("book"), help="the book's source folder")
-    parser.add_argument("--build", type=Path, help="the book's build folder (default: BOOK/_build)")
+    parser = book_parser(__doc__)
     parser.add_argument("--out", type=Path, help="where the decks go (default: BUILD/html/slides)")
     args = parser.parse_args(argv)
     build_dir = args.build or args.book / "_build"

@@ -1,9 +1,9 @@
 """Every chapter ran top to bottom on a fresh kernel, and the checked cells printed what is
 stored in them.
 
-The book build (``make book``, ``execute_notebooks: force``) runs every chapter on a fresh
-kernel and fails on any cell error; myst-nb writes each executed notebook to
-``book/_build/jupyter_execute/``. These tests read those executions instead of running the
+The book build (``make book``: ``cnncourse.publish.execute``, then Jupyter Book reading its
+execution cache) runs every chapter on a fresh kernel and fails on any cell error, and keeps
+the runs in that cache. These tests read those runs instead of running the
 chapters a second time (as nbval did): every code cell has run, none shows an error, and
 each cell tagged ``nbval-check-output`` printed exactly the text stored in the chapter
 (its stdout and its results' text, as ``pytest --nbval-lax`` compared them; stderr,
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+
+from cnncourse.publish.executed import CACHE_FOLDER, StaleBuildError, executed_chapter
 
 from .conftest import CHAPTERS, built_html, not_available, toc_chapters
 
@@ -35,13 +37,13 @@ def _printed(cell) -> dict[str, str]:
 @pytest.mark.parametrize("name", toc_chapters())
 def test_the_book_build_ran_the_chapter_and_its_checked_cells_print_what_is_stored(name):
     source = CHAPTERS / f"{name}.ipynb"
-    executed = built_html().parent / "jupyter_execute" / "chapters" / f"{name}.ipynb"
-    if not executed.is_file():
-        not_available(f"the book is not built ({executed} is missing): run `make book`")
-    if executed.stat().st_mtime < source.stat().st_mtime:
-        pytest.fail(f"{source.name} changed after the book was built: run `make book` again")
+    try:
+        ran = executed_chapter(source, built_html().parent)
+    except StaleBuildError as error:
+        if not (built_html().parent / CACHE_FOLDER).is_dir():
+            not_available(f"the book is not built: run `make book` ({error})")
+        pytest.fail(str(error))
     stored = nbformat.read(source, as_version=4)
-    ran = nbformat.read(executed, as_version=4)
     code = [c for c in stored.cells if c.cell_type == "code"]
     ran_code = [c for c in ran.cells if c.cell_type == "code"]
     assert [c.source for c in ran_code] == [c.source for c in code], "the build ran another version"

@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from cnncourse.publish.executed import executed_chapters, without_widget_views
+from cnncourse.publish.executed import CACHE_FOLDER, executed_chapters, without_widget_views
 from cnncourse.publish.pdf import outline_entries
 
 from .conftest import BOOK, built_html, not_available, toc, toc_files
@@ -58,12 +58,12 @@ def book_titles() -> list[str]:
 
 @pytest.fixture(scope="module")
 def pdf() -> PdfReader:
-    executed = built_html().parent / "jupyter_execute"
+    runs = built_html().parent / CACHE_FOLDER  # the chapters' runs (cnncourse.publish.execute)
     if not PDF.is_file():
-        if not executed.is_dir():
-            not_available(f"the book is not built ({executed} is missing): run `make book`, then `make pdf`")
+        if not runs.is_dir():
+            not_available(f"the book is not built ({runs} is missing): run `make book`, then `make pdf`")
         pytest.fail(f"{PDF} is missing: run `make pdf`")
-    newer = [p.name for p in executed.rglob("*.ipynb") if p.stat().st_mtime > PDF.stat().st_mtime]
+    newer = [p.parent.name for p in runs.rglob("*.ipynb") if p.stat().st_mtime > PDF.stat().st_mtime]
     assert not newer, f"{PDF} is older than the book build ({newer[:3]}): run `make pdf` again"
     reader = PdfReader(PDF)
     print(f"\n{PDF}: {len(reader.pages)} pages, {PDF.stat().st_size / 1e6:.1f} MB")
