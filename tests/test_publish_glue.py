@@ -42,12 +42,12 @@ def recorded(monkeypatch):
 
 
 def test_glue_stores_the_text_and_the_book_shows_it_as_written(recorded):
-    assert glue("face_acc", f"{0.98:.0%}") == "98%"
+    assert glue("face_acc", f"{0.98:.0%}") == "98 %"  # the book's style: a space before %
     for name, text in [("params", "61,706"), ("brightness", "0.30"), ("verdict", "within")]:
         glue(name, text)
     output = recorded[0]
     assert output["metadata"]["scrapbook"] == {"name": "face_acc", "mime_prefix": GLUE_PREFIX}
-    assert output["data"] == {GLUE_PREFIX + "text/plain": "'98%'"}  # a str's repr, as myst-nb stores it
+    assert output["data"] == {GLUE_PREFIX + "text/plain": "'98 %'"}  # a str's repr, as myst-nb stores it
     cells = []
     for output in recorded:
         cell = nbformat.v4.new_code_cell("glue(...)")
@@ -55,7 +55,7 @@ def test_glue_stores_the_text_and_the_book_shows_it_as_written(recorded):
         cells.append(cell)
     nb = nbformat.v4.new_notebook(cells=cells)
     # not (61, 706) or 0.3: myst-nb evaluates what it pastes, and the quotes keep it text
-    expected = {"face_acc": "98%", "params": "61,706", "brightness": "0.30", "verdict": "within"}
+    expected = {"face_acc": "98 %", "params": "61,706", "brightness": "0.30", "verdict": "within"}
     assert glued_values(nb) == expected
     from myst_nb.core.variables import format_plain_text  # what the book build pastes
 

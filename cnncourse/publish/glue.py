@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # a chapter imports this module: nbformat (with jsonschema) c
 # myst-nb's marker for a glued value that is stored but not shown (glue(display=False)):
 # the output's mime types carry this prefix and its metadata names the value.
 GLUE_PREFIX = "application/papermill.record/"
+_PERCENT = re.compile(r"(\d)%")
 GLUE_ROLE = re.compile(r"\{glue(?::text|:any|:md)?\}`([^`:]+)(?::([^`]*))?`")
 
 
@@ -29,13 +30,16 @@ def glue(name: str, text: str) -> str:
     """Store ``text`` (already formatted, e.g. ``f"{accuracy:.0%}"``) for the prose to
     quote as ``{glue:text}`name```; returns ``text`` so the cell can print it too
     (as a cell's last line it would show as the cell's result: print it, or glue earlier).
-    ``name`` is a literal string, which the book's tests look for in the code.
+    ``name`` is a literal string, which the book's tests look for in the code. The text is
+    set in the book's style, with a space before a per cent sign (``f"{0.981:.1%}"`` gives
+    ``98.1 %``).
 
     Outside a book build without myst-nb installed (a learner's plain environment) it
     stores nothing: the roles then show as written, and the printed number remains.
     """
     if not isinstance(text, str):
         raise TypeError(f"glue {name!r}: format the value as text first, got {type(text).__name__}")
+    text = _PERCENT.sub(r"\1 %", text)
     try:
         from myst_nb import glue as myst_glue
     except ImportError:
