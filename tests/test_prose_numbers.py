@@ -28,6 +28,7 @@ MEASURED = re.compile(
             _NUMBER + r"\s?(?:ms|µs|seconds?|minutes?|min|hours?)\b",  # 33 ms, 5 minutes
             r"(?<![\w.])(?:\d+\.\d+\s?|\d+\s)s\b",  # 4.2 s, 12 s (not the 1960s)
             _NUMBER + r"\s?(?:×|x|times)\s(?:faster|slower|as fast|quicker|the speed)",
+            r"\b(?:a|one|a few|few|several|within|in|to) (?:seconds?|minutes?|hours?)\b",  # "takes a second"
             r"\b(?:at|near|above|below|than|from|leaves?|reach(?:es)?) chance\b|chance level",
         ]
     ),
@@ -157,7 +158,7 @@ def test_every_glue_role_has_a_glue_call_and_every_glued_value_is_quoted(name):
 def test_the_detector_finds_measurements_and_spares_the_rest():
     text = (
         "The network reaches 97.5 % on the test set. It stays at chance. "
-        "One epoch takes 4.2 s, 3 times faster than before. Compare the 1960s. "
+        "One epoch takes 4.2 s, 3 times faster than before. Compare the 1960s. It runs within seconds. "
         "With the rate `0.1` and $p = 50\\%$ it reaches {glue:text}`acc`, far above chance. "
         "A stride of 2 keeps 25 % of the values."
     )
@@ -167,5 +168,6 @@ def test_the_detector_finds_measurements_and_spares_the_rest():
         "It stays at chance",
         "One epoch takes 4.2 s, 3 times faster than before",
         "One epoch takes 4.2 s, 3 times faster than before",
+        "It runs within seconds",
     ]
     assert used == {"keeps 25 % of"}
