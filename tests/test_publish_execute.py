@@ -81,3 +81,25 @@ def test_a_failing_notebook_fails_the_build_by_name_after_the_others_ran(book, t
         get_cache(str(build / CACHE_FOLDER)).match_cache_notebook(
             nbformat.read(book / "chapters" / "01_a.ipynb", as_version=4)
         )
+
+
+def test_a_notebook_that_times_things_runs_with_no_other_beside_it(book, tmp_path):
+    stamps = tmp_path / "stamps"
+    stamps.mkdir()
+    for name in ("01_a", "02_b", "03_c"):  # each notes when it ran
+        _notebook(
+            book / "chapters" / f"{name}.ipynb",
+            f"import time\nstart = time.time()\ntime.sleep(1)\nopen({str(stamps / name)!r}, 'w')"
+            ".write(f'{start} {time.time()}')",
+        )
+    timing = nbformat.read(book / "chapters" / "02_b.ipynb", as_version=4)
+    timing.metadata["cnncourse"] = {"run_alone": True}
+    nbformat.write(timing, book / "chapters" / "02_b.ipynb")
+    (book / "_toc.yml").write_text((book / "_toc.yml").read_text() + "  - file: chapters/03_c\n")
+    runs = execute_book(book, tmp_path / "build", jobs=2, log=lambda line: None)
+    assert runs[0].path.name == "02_b.ipynb" and len(runs) == 3
+    spans = {p.name: tuple(map(float, p.read_text().split())) for p in stamps.iterdir()}
+    alone_start, alone_end = spans.pop("02_b")
+    assert all(start > alone_end or end < alone_start for start, end in spans.values()), spans
+    a, c = spans.values()
+    assert a[0] < c[1] and c[0] < a[1]  # the other two shared the machine

@@ -10,7 +10,8 @@ notebook executed and runs none of them again.
 
 Every build still runs every notebook: the cache is emptied first, so no page ever shows
 outputs of an older version of the chapter or of ``cnncourse``. The longest notebooks of
-the previous run start first, so that the cores finish at about the same time. A
+the previous run start first, so that the cores finish at about the same time; the few
+that measure timings run before the others, one at a time (:func:`runs_alone`). A
 notebook that raises stops nothing else; all of them run, and then the build is refused,
 naming each failing notebook and its error.
 """
@@ -56,6 +57,14 @@ def cell_timeout(book: Path) -> int:
     return int(config.get("execute", {}).get("timeout", 30))
 
 
+def runs_alone(path: Path) -> bool:
+    """Whether the notebook asks to run with no other notebook beside it
+    (``"cnncourse": {"run_alone": true}`` in its metadata): the chapters that time
+    training or hardware print timings of this machine, not of two chapters sharing it."""
+    metadata = nbformat.read(path, as_version=4).metadata
+    return bool(metadata.get("cnncourse", {}).get("run_alone", False))
+
+
 def _execute(path: Path, timeout: int) -> tuple[str, float, str | None]:
     """Runs in a worker process: the executed notebook as JSON, its run time, its error."""
     from jupyter_cache.executors.utils import single_nb_execution
@@ -66,8 +75,9 @@ def _execute(path: Path, timeout: int) -> tuple[str, float, str | None]:
 
 
 def execute_book(book: Path, build: Path, jobs: int | None = None, log=print) -> list[Run]:
-    """Execute every notebook of ``book`` into the execution cache in ``build``, ``jobs``
-    at a time (default: one per core), and return the runs in the order they finished.
+    """Execute every notebook of ``book`` into the execution cache in ``build``: those that
+    :func:`runs_alone` one by one, then the others ``jobs`` at a time (default: one per
+    core). Returns the runs in the order they finished.
     Raises :class:`ExecutionFailed` after all have run if any of them raised."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
@@ -82,19 +92,24 @@ def execute_book(book: Path, build: Path, jobs: int | None = None, log=print) ->
     # end first: its later chapters train the larger networks.
     order = sorted(reversed(notebooks), key=lambda p: -previous.get(p, float("inf")))
     timeout, runs = cell_timeout(book), []
+
+    def keep(path: Path, executed: str, seconds: float, error: str | None) -> None:
+        if error is None:
+            bundle = CacheBundleIn(
+                nbformat.reads(executed, as_version=4), str(path), data={"execution_seconds": seconds}
+            )
+            cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
+        runs.append(Run(path, seconds, error))
+        log(f"{path.relative_to(book)}: {'executed' if error is None else 'FAILED'} in {seconds:.1f} s")
+
+    for path in [p for p in order if runs_alone(p)]:  # first, with the machine to themselves
+        keep(path, *_execute(path, timeout))
+    shared = [p for p in order if not runs_alone(p)]
     jobs = jobs or os.cpu_count() or 1
-    with ProcessPoolExecutor(max_workers=min(jobs, len(order) or 1)) as pool:
-        futures = {pool.submit(_execute, path, timeout): path for path in order}
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(shared)))) as pool:
+        futures = {pool.submit(_execute, path, timeout): path for path in shared}
         for future in as_completed(futures):
-            path = futures[future]
-            executed, seconds, error = future.result()
-            if error is None:
-                bundle = CacheBundleIn(
-                    nbformat.reads(executed, as_version=4), str(path), data={"execution_seconds": seconds}
-                )
-                cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
-            runs.append(Run(path, seconds, error))
-            log(f"{path.relative_to(book)}: {'executed' if error is None else 'FAILED'} in {seconds:.1f} s")
+            keep(futures[future], *future.result())
     failed = [run for run in runs if run.error is not None]
     if failed:
         raise ExecutionFailed(
