@@ -50,12 +50,13 @@ format: $(STAMP)
 # (log: book/_build/build.log), and as soon as they are built, tests/book checks them
 # (log: book/_build/book-tests.log): test_executed.py reads the chapters' runs (each
 # chapter runs once), the browser tests open the built pages and decks, and test_pdf.py
-# reads the PDF. In the foreground, pytest runs every other test. Each pytest lists its
-# slowest tests, to show where the time goes.
+# reads the PDF. In the foreground, pytest runs every other test (none needs the book's
+# JavaScript, so they start while npm installs it). Each pytest lists its slowest tests,
+# to show where the time goes.
 BOOK_LOG := book/_build/build.log
 BOOK_TEST_LOG := book/_build/book-tests.log
 BOOK_FAILED := 100
-test: lint $(STAMP) $(VENDOR) $(ANYWIDGET_JS)
+test: lint $(STAMP)
 	@mkdir -p book/_build
 	@echo "building the book, its slides and its PDF, then testing them, in the background (logs: $(BOOK_LOG), $(BOOK_TEST_LOG))"
 	@{ $(MAKE) --no-print-directory book pdf > $(BOOK_LOG) 2>&1 || exit $(BOOK_FAILED); \
