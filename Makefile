@@ -20,7 +20,7 @@ TEST_WORKERS ?= auto
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup test test-fast lint format book slides pdf vendor chromium sandbox lab bench release grade lock lock-gpu clean
+.PHONY: setup test test-fast lint format book slides pdf vendor chromium sandbox poppler lab bench release grade lock lock-gpu clean
 
 # `make setup GPU=1` adds the gpu extra (TensorFlow's CUDA and cuDNN wheels, Linux with an
 # NVIDIA driver) on top, pinned by $(LOCK_GPU); check the result with scripts/gpu_check.py.
@@ -120,6 +120,11 @@ chromium:
 # prlimit, the other half, comes with util-linux.
 sandbox:
 	command -v bwrap >/dev/null || { apt-get update && apt-get install -y bubblewrap; }
+
+# Poppler's pdftotext, with which tests/book/test_pdf.py reads the PDF's text in a second
+# (pypdf, its fallback, takes minutes); Debian, needs root, as in CI.
+poppler:
+	command -v pdftotext >/dev/null || { apt-get update && apt-get install -y poppler-utils; }
 
 # JupyterLab on the repository with the course's settings (jupyter-config/: no news prompt,
 # no update check); scripts/lab.py is also what tests/lab starts.
