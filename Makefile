@@ -1,7 +1,7 @@
 # cnncourse: `make book` and `make test` work on a fresh clone; both create .venv first.
 # The install is locked: requirements/lock.txt pins every package (regenerate with `make lock`).
 # pip installs uv into .venv, and uv installs the rest: it unpacks and compiles in parallel
-# (about 30 s on the 2-core CI machine, against 107 s for pip alone).
+# (28 to 37 s on the 2-core CI machine, against 107 s for pip alone).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
