@@ -110,8 +110,8 @@ class ConvCache(NamedTuple):
     - ``pads``: ``(top, bottom, left, right)``, the rows and columns of zeros added.
     - ``stride``: ``(sh, sw)``.
     - ``w``: ``(KH, KW, C_in, C_out)``, the kernel in ``x``'s dtype; ``dx`` needs it.
-    - ``cols``: ``(N*OH*OW, KH*KW*C_in)``, the im2col matrix, kept when the whole batch
-      fit in one block of :data:`cnncourse.nn.scratch.CHUNK_BYTES`; else None.
+    - ``cols``: ``(N*OH*OW, KH*KW*C_in)``, the im2col matrix, kept when it takes at most
+      :data:`cnncourse.nn.scratch.KEEP_BYTES`; else None.
 
     For larger layers the backward pass rebuilds the im2col rows from ``x_padded`` block
     by block instead of keeping them: the whole matrix is ``KH * KW`` times the input's
@@ -140,8 +140,18 @@ def _chunks(start, stop, out_rows, rows_per_chunk):
             yield image, image + 1, row, min(row + rows_per_chunk, out_rows)
 
 
-def _rows_per_chunk(row_bytes: int) -> int:
-    return max(1, scratch.CHUNK_BYTES // max(row_bytes, 1))
+def _blocks(images, out_rows, row_bytes):
+    """The blocks of output rows a conv pass works through, as :func:`_chunks` yields them.
+
+    row_bytes: the size of one output row's im2col rows. The whole batch is one block
+    (whose im2col matrix the forward pass keeps for the backward pass) when its matrix
+    takes at most :data:`~cnncourse.nn.scratch.KEEP_BYTES`; otherwise blocks of about
+    :data:`~cnncourse.nn.scratch.CHUNK_BYTES` each.
+    """
+    if images * out_rows * row_bytes <= scratch.KEEP_BYTES:
+        return [(0, images, 0, out_rows)]
+    rows_per_chunk = max(1, scratch.CHUNK_BYTES // max(row_bytes, 1))
+    return list(_chunks(0, images, out_rows, rows_per_chunk))
 
 
 def _im2col(xp, kernel_hw, stride_hw, block, out_w, keep=False):
@@ -193,7 +203,7 @@ def _correlate(xp, w, out_hw, stride_hw, b=None):
     out = np.empty((xp.shape[0], oh, ow, c_out), dtype=xp.dtype)
     w_mat = w.reshape(-1, c_out)
     bias_row = None if b is None else np.tile(b, ow)  # one long row per image row: faster
-    blocks = list(_chunks(0, xp.shape[0], oh, _rows_per_chunk(ow * w_mat.shape[0] * xp.itemsize)))
+    blocks = _blocks(xp.shape[0], oh, ow * w_mat.shape[0] * xp.itemsize)
     for block in blocks:
         i0, i1, r0, r1 = block
         cols = _im2col(xp, (kh, kw), stride_hw, block, ow, keep=len(blocks) == 1)
@@ -226,7 +236,7 @@ def conv2d_backward(dout, cache):
     if cache.cols is not None:
         blocks = [(0, n, 0, oh)]  # the whole batch, its im2col kept by the forward pass
     else:
-        blocks = _chunks(0, n, oh, _rows_per_chunk(ow * w_mat.shape[0] * xp.itemsize))
+        blocks = _blocks(n, oh, ow * w_mat.shape[0] * xp.itemsize)
     for block in blocks:
         i0, i1, r0, r1 = block
         cols = cache.cols if cache.cols is not None else _im2col(xp, (kh, kw), stride_hw, block, ow)

@@ -18,6 +18,12 @@ import numpy as np
 # products, small enough that the buffers kept per thread stay modest.
 CHUNK_BYTES = 8 << 20
 
+# A whole batch whose im2col matrix takes at most this many bytes is one block: the
+# forward pass copies it into an array of its own and keeps it for the backward pass,
+# which then skips rebuilding it. (At this size the allocator reuses freed memory, so
+# the fresh array costs no page faults; above 32 MB glibc maps every one anew.)
+KEEP_BYTES = 16 << 20
+
 _local = threading.local()
 
 

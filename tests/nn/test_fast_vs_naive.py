@@ -37,8 +37,9 @@ def test_conv2d_matches_loops(x_shape, w_shape, stride, padding, block, monkeypa
     # unless told otherwise): check blocks of one image each and of one output row each.
     _, oh, ow, _ = F.conv_output_shape(x_shape, w_shape, stride, padding)
     row_bytes = ow * np.prod(w_shape[:3]) * 8  # one output row's im2col rows, float64
+    monkeypatch.setattr(scratch, "KEEP_BYTES", {"batch": 1 << 30, "image": 0, "row": 0}[block])
     monkeypatch.setattr(scratch, "CHUNK_BYTES", {"batch": 1 << 30, "image": row_bytes * oh, "row": 1}[block])
-    n_blocks = len(list(F._chunks(0, x_shape[0], oh, F._rows_per_chunk(row_bytes))))
+    n_blocks = len(F._blocks(x_shape[0], oh, row_bytes))
     assert n_blocks == {"batch": 1, "image": x_shape[0], "row": x_shape[0] * oh}[block]
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
