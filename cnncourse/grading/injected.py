@@ -82,15 +82,23 @@ def tripwire_config(plan) -> dict:
     return config
 
 
+@functools.cache
+def reloaded_modules() -> tuple[str, ...]:
+    """The modules the kernel imports first and reloads before each test, in order
+    (:func:`.kernel_side.reloaded_modules`), worked out once in the grader's process from
+    its own copy of the package on disk, which the kernel imports too."""
+    return kernel_side.reloaded_modules()
+
+
 def preamble(plan) -> str:
     """Code run once before the notebook's first cell (``plan``: the :class:`~.assemble.Plan`)."""
-    return call(kernel_side.preamble, tripwire_config(plan))
+    return call(kernel_side.preamble, reloaded_modules(), tripwire_config(plan))
 
 
 def guard(plan) -> str:
     """An expression run before each test cell; it ends by re-running the tests' imports
     and installing the own-work tripwire afresh (from disk) over the reloaded modules."""
-    return call(kernel_side.guard, plan.imports, tripwire_config(plan))
+    return call(kernel_side.guard, plan.imports, reloaded_modules(), tripwire_config(plan))
 
 
 def forget(code: str) -> str:

@@ -73,11 +73,12 @@ _OWN_ATTRIBUTES = ("__dict__", "__weakref__")
 # --------------------------------------------------------------------------- preamble
 
 
-def preamble(tripwire_config: dict | None = None) -> None:
-    """Before the notebook's first cell: import the trusted modules first, install the
-    own-work tripwire (``tripwire_config``: see :func:`.injected.tripwire_config`; empty:
-    nothing to install), then let the working folder's own modules be imported."""
-    for name in (*TRUSTED_IMPORTS, *reloaded_modules()):
+def preamble(modules: tuple[str, ...], tripwire_config: dict | None = None) -> None:
+    """Before the notebook's first cell: import the trusted modules first (``modules``:
+    :func:`reloaded_modules`, as the grader worked it out), install the own-work tripwire
+    (``tripwire_config``: see :func:`.injected.tripwire_config`; empty: nothing to
+    install), then let the working folder's own modules be imported."""
+    for name in (*TRUSTED_IMPORTS, *modules):
         importlib.import_module(name)
     if tripwire_config:
         try:  # the static check does not depend on it: never let it stop the notebook
@@ -89,8 +90,14 @@ def preamble(tripwire_config: dict | None = None) -> None:
 
 def reloaded_modules() -> tuple[str, ...]:
     """:data:`RELOADED_MODULES`, then every module of the checks package as its files on
-    disk list them (never as a submission could have changed the package), each after the
-    sibling modules it imports from, and the package itself last."""
+    disk list them, each after the sibling modules it imports from, and the package
+    itself last.
+
+    The grader works this out in its own process, once (:func:`.injected.reloaded_modules`),
+    and passes the list to :func:`preamble` and :func:`guard`: the kernel neither reads and
+    parses the package's files before every test cell nor asks its import system, which
+    a submission could have hooked, where the package is.
+    """
     spec = importlib.util.find_spec(CHECKS_PACKAGE)
     folder = pathlib.Path(spec.origin).parent
     siblings: dict[str, set[str]] = {}
@@ -120,17 +127,18 @@ def reloaded_modules() -> tuple[str, ...]:
 # --------------------------------------------------------------------------- guard
 
 
-def guard(imports: str, tripwire_config: dict | None = None, shell=None) -> None:
-    """Before each test cell: reset the shell, reload the trusted modules from disk, re-run
-    the tests' ``imports`` in the learner's namespace, and install the own-work tripwire
-    afresh (from disk) over the reloaded modules. ``shell``: IPython's (the default)."""
+def guard(imports: str, modules: tuple[str, ...], tripwire_config: dict | None = None, shell=None) -> None:
+    """Before each test cell: reset the shell, reload the trusted ``modules`` from disk (see
+    :func:`reloaded_modules`), re-run the tests' ``imports`` in the learner's namespace, and
+    install the own-work tripwire afresh (from disk) over the reloaded modules.
+    ``shell``: IPython's (the default)."""
     if shell is None:
         from IPython import get_ipython
 
         shell = get_ipython()
     reset_shell(shell)
     reset_hooks()
-    for name in reloaded_modules():
+    for name in modules:
         reload_from_disk(name)
     exec(imports, shell.user_ns)
     if tripwire_config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.machinery
 import json
 import linecache
 import pathlib
@@ -281,6 +282,31 @@ def test_reloading_undoes_a_monkeypatched_check_module(monkeypatch):
     monkeypatch.setattr(convolution, "check_output_size", lambda fn: None)
     monkeypatch.setattr(checks, "check_output_size", convolution.check_output_size)
     for name in kernel_side.reloaded_modules():
+        kernel_side.reload_from_disk(name)
+
+    def wrong(n, k, stride=1, padding=0):
+        return 0
+
+    with pytest.raises(AssertionError, match=r"^wrong\(5, 3, 1, 0\): expected 3"):
+        checks.check_output_size(wrong)
+
+
+def test_the_checks_the_grader_listed_are_reloaded_whatever_the_package_claims(monkeypatch, tmp_path):
+    # The grader works the list out in its own process, before any submission runs.
+    listed = injected.reloaded_modules()
+    from cnncourse.grading.checks import convolution
+
+    # A submission patches a check, then points the package's spec at an empty folder, so
+    # that a list made inside the kernel (from the import system) would miss the module.
+    monkeypatch.setattr(convolution, "check_output_size", lambda fn: None)
+    monkeypatch.setattr(checks, "check_output_size", convolution.check_output_size)
+    forged = importlib.machinery.ModuleSpec(checks.__name__, None, origin=str(tmp_path / "__init__.py"))
+    forged.submodule_search_locations = [str(tmp_path)]
+    monkeypatch.setattr(checks, "__spec__", forged)
+    assert convolution.__name__ not in kernel_side.reloaded_modules()
+    assert convolution.__name__ in listed
+
+    for name in listed:
         kernel_side.reload_from_disk(name)
 
     def wrong(n, k, stride=1, padding=0):
