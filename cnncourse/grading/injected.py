@@ -20,8 +20,10 @@ they leave no trace in the input history.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
+import importlib.util
 from pathlib import Path
 
 from . import kernel_side
@@ -84,10 +86,41 @@ def tripwire_config(plan) -> dict:
 
 @functools.cache
 def reloaded_modules() -> tuple[str, ...]:
-    """The modules the kernel imports first and reloads before each test, in order
-    (:func:`.kernel_side.reloaded_modules`), worked out once in the grader's process from
-    its own copy of the package on disk, which the kernel imports too."""
-    return kernel_side.reloaded_modules()
+    """The modules the kernel imports first and reloads before each test, in order:
+    :data:`.kernel_side.RELOADED_MODULES`, then every module of the checks package as its
+    files on disk list them, each after the sibling modules it imports from, and the
+    package itself last.
+
+    Worked out here, in the grader's process, once, from the copy of the package that the
+    kernel imports too, and sent to the kernel as a literal with the preamble and every
+    guard: the kernel neither parses the package's files before each test cell nor asks
+    its import system (which a submission could have hooked) where the package is.
+    """
+    spec = importlib.util.find_spec(kernel_side.CHECKS_PACKAGE)
+    folder = Path(spec.origin).parent
+    siblings: dict[str, set[str]] = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        siblings[path.stem] = {
+            (node.module or "").split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1
+        }
+    ordered: list[str] = []
+
+    def visit(stem: str, path: tuple[str, ...]) -> None:
+        if stem in ordered or stem in path:  # done, or an import cycle (loaded as it comes)
+            return
+        for dependency in sorted(siblings[stem] & siblings.keys()):
+            visit(dependency, (*path, stem))
+        ordered.append(stem)
+
+    for stem in siblings:
+        visit(stem, ())
+    package = kernel_side.CHECKS_PACKAGE
+    return (*kernel_side.RELOADED_MODULES, *(f"{package}.{stem}" for stem in ordered), package)
 
 
 def preamble(plan) -> str:

@@ -32,19 +32,17 @@ and in the unit tests it is an ordinary module.
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib
-import importlib.util
 import linecache
 import os
-import pathlib
 import sys
 import types
 
 # The trusted modules, imported by the preamble before any learner code, and reloaded
 # from disk by the guard before each test, in this order (a module after those it imports
-# names from), followed by every module of the checks package (see reloaded_modules).
+# names from), followed by every module of the checks package (the grader lists them all:
+# see injected.reloaded_modules).
 # Their classes are kept across a reload (see reload_from_disk).
 RELOADED_MODULES = (
     "cnncourse.nn.validation",
@@ -74,8 +72,8 @@ _OWN_ATTRIBUTES = ("__dict__", "__weakref__")
 
 
 def preamble(modules: tuple[str, ...], tripwire_config: dict | None = None) -> None:
-    """Before the notebook's first cell: import the trusted modules first (``modules``:
-    :func:`reloaded_modules`, as the grader worked it out), install the own-work tripwire
+    """Before the notebook's first cell: import the trusted modules first (``modules``: the
+    grader's list, :func:`.injected.reloaded_modules`), install the own-work tripwire
     (``tripwire_config``: see :func:`.injected.tripwire_config`; empty: nothing to
     install), then let the working folder's own modules be imported."""
     for name in (*TRUSTED_IMPORTS, *modules):
@@ -88,50 +86,14 @@ def preamble(modules: tuple[str, ...], tripwire_config: dict | None = None) -> N
     sys.path.append(os.getcwd())
 
 
-def reloaded_modules() -> tuple[str, ...]:
-    """:data:`RELOADED_MODULES`, then every module of the checks package as its files on
-    disk list them, each after the sibling modules it imports from, and the package
-    itself last.
-
-    The grader works this out in its own process, once (:func:`.injected.reloaded_modules`),
-    and passes the list to :func:`preamble` and :func:`guard`: the kernel neither reads and
-    parses the package's files before every test cell nor asks its import system, which
-    a submission could have hooked, where the package is.
-    """
-    spec = importlib.util.find_spec(CHECKS_PACKAGE)
-    folder = pathlib.Path(spec.origin).parent
-    siblings: dict[str, set[str]] = {}
-    for path in sorted(folder.glob("*.py")):
-        if path.name == "__init__.py":
-            continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        siblings[path.stem] = {
-            (node.module or "").split(".")[0]
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.level == 1
-        }
-    ordered: list[str] = []
-
-    def visit(stem: str, path: tuple[str, ...]) -> None:
-        if stem in ordered or stem in path:  # done, or an import cycle (loaded as it comes)
-            return
-        for dependency in sorted(siblings[stem] & siblings.keys()):
-            visit(dependency, (*path, stem))
-        ordered.append(stem)
-
-    for stem in siblings:
-        visit(stem, ())
-    return (*RELOADED_MODULES, *(f"{CHECKS_PACKAGE}.{stem}" for stem in ordered), CHECKS_PACKAGE)
-
-
 # --------------------------------------------------------------------------- guard
 
 
 def guard(imports: str, modules: tuple[str, ...], tripwire_config: dict | None = None, shell=None) -> None:
-    """Before each test cell: reset the shell, reload the trusted ``modules`` from disk (see
-    :func:`reloaded_modules`), re-run the tests' ``imports`` in the learner's namespace, and
-    install the own-work tripwire afresh (from disk) over the reloaded modules.
-    ``shell``: IPython's (the default)."""
+    """Before each test cell: reset the shell, reload the trusted ``modules`` from disk (the
+    grader's list, :func:`.injected.reloaded_modules`), re-run the tests' ``imports`` in the
+    learner's namespace, and install the own-work tripwire afresh (from disk) over the
+    reloaded modules. ``shell``: IPython's (the default)."""
     if shell is None:
         from IPython import get_ipython
 

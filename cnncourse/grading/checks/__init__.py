@@ -20,7 +20,7 @@ To add checks for a new exercise, write a module here that imports from
 ``..checking`` (and, when it reuses them, from sibling modules), and re-export its
 public names below. The grader reloads every module of this package from disk before
 each test cell, so a submission cannot monkeypatch a check (see
-:func:`cnncourse.grading.kernel_side.reloaded_modules`).
+:func:`cnncourse.grading.injected.reloaded_modules`).
 """
 
 from __future__ import annotations
