@@ -100,7 +100,8 @@ x = rng.random((256, 28, 28, 1), dtype=np.float32)
 y = np.arange(256) % 10
 model, losses = fit_multi_worker(build, x, y, strategy, steps=5, batch_size=16)
 np.savez(sys.argv[1], *initial, *model.get_weights())
-print(json.dumps({"replicas": strategy.num_replicas_in_sync, "losses": losses}))
+with open(sys.argv[2], "w") as report:  # not stdout: TensorFlow may log after it at exit
+    json.dump({"replicas": strategy.num_replicas_in_sync, "losses": losses}, report)
 """
 
 
@@ -115,7 +116,7 @@ def _free_ports(count: int) -> list[int]:
 
 def _run_workers(tmp_path, count: int, timeout: float) -> list[dict]:
     """Start ``count`` workers of WORKER on 127.0.0.1, wait for all of them (killing every
-    one on a timeout or failure), and return what each printed, in task order."""
+    one on a timeout or failure), and return the report each wrote, in task order."""
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(count)]}
     with ExitStack() as cleanup:
         processes = []
@@ -123,7 +124,13 @@ def _run_workers(tmp_path, count: int, timeout: float) -> list[dict]:
             task = {"cluster": cluster, "task": {"type": "worker", "index": index}}
             log = cleanup.enter_context(open(tmp_path / f"worker{index}.log", "w"))  # no pipe to fill
             process = subprocess.Popen(
-                [sys.executable, "-c", WORKER, str(tmp_path / f"weights{index}.npz")],
+                [
+                    sys.executable,
+                    "-c",
+                    WORKER,
+                    str(tmp_path / f"weights{index}.npz"),
+                    str(tmp_path / f"report{index}.json"),
+                ],
                 env=dict(os.environ, TF_CONFIG=json.dumps(task)),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -137,7 +144,12 @@ def _run_workers(tmp_path, count: int, timeout: float) -> list[dict]:
             except subprocess.TimeoutExpired:
                 pytest.fail(f"worker {index} still running after {timeout} s:\n{_tail(tmp_path, index)}")
             assert process.returncode == 0, f"worker {index} failed:\n{_tail(tmp_path, index)}"
-    return [json.loads(_tail(tmp_path, index).splitlines()[-1]) for index in range(count)]
+    reports = []
+    for index in range(count):
+        path = tmp_path / f"report{index}.json"
+        assert path.is_file(), f"worker {index} wrote no report:\n{_tail(tmp_path, index)}"
+        reports.append(json.loads(path.read_text()))
+    return reports
 
 
 def _stop(process: subprocess.Popen) -> None:
